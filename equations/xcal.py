@@ -1,0 +1,144 @@
+"""XCAL learning: the dWt function, soft bounding, RLrate and the weight sigmoid.
+
+Once per trial, after the plus phase, each synapse j -> i compares its
+short-term co-activity ``x = avg_s_lrn_j * avg_s_lrn_i`` with the floating
+threshold ``theta = avg_m_lrn_j * avg_m_lrn_i`` through the piecewise-linear
+"check mark" function (reference axon/learn.go XCalParams, v1.2.94)::
+
+    f(x, theta) = 0                              if x < d_thr
+                = x - theta                      if x > d_rev * theta
+                = -x (1 - d_rev) / d_rev         otherwise
+
+Because theta follows the medium-term (minus-phase) activity and x the
+short-term (plus-phase) activity, f approximates the plus-minus difference:
+the error. The change is soft-bounded on the linear weight ``lwt`` and scaled
+by the receiver's ``rl_rate`` and the learning rate. The effective weight is
+``wt = swt * 2 * sigmoid(lwt)`` with the contrast-enhancing sigmoid
+``1 / (1 + ((1 - w)/w)**sig_gain)``.
+
+Each rule exists twice: as a Brian2 expression (used in the simulations) and
+as a numpy function (used for initialisation, analysis and figures).
+"""
+
+import numpy as np
+
+from .parameters import Parameter, ParameterSet
+
+__all__ = [
+    "LEARNING_PARAMETERS",
+    "RLRATE_PARAMETERS",
+    "xcal_expression",
+    "xcal",
+    "weight_sigmoid",
+    "weight_sigmoid_inverse",
+    "weight_sigmoid_expression",
+    "weight_sigmoid_inverse_expression",
+    "rl_rate",
+    "RLRATE_CODE",
+    "SYNAPSE_EQUATIONS",
+    "DWT_CODE",
+]
+
+LEARNING_PARAMETERS = ParameterSet(
+    [
+        Parameter("lrate", 0.04, "learning rate (Lrate.Base; ra25 uses 0.2)"),
+        Parameter("d_thr", 1e-4, "x below this gives no change (XCal.DThr)"),
+        Parameter("d_rev", 0.1, "reversal point as a fraction of theta (DRev)", True),
+        Parameter("dwt_thr", 1e-4, "|dwt| below this x lrate is dropped (DWtThr)"),
+        Parameter("lrn_thr", 0.01, "senders below this in both averages skip"),
+        Parameter("sig_gain", 6.0, "gain of the weight sigmoid (SigGain)", True),
+        Parameter("sub_mean", 1.0, "fraction of the mean dwt subtracted (SubMean)"),
+    ]
+)
+
+RLRATE_PARAMETERS = ParameterSet(
+    [
+        Parameter("rl_min", 0.001, "RLrate when the unit is inactive or unchanged"),
+        Parameter("rl_act_thr", 0.1, "max(avg_s, avg_m) at or below this: rl_min"),
+        Parameter("rl_dif_thr", 0.02, "|avg_s - avg_m| below this: rl_min"),
+    ]
+)
+
+
+def xcal_expression(x: str = "xcal_x", theta: str = "xcal_theta") -> str:
+    """Return the XCAL function of ``x`` and ``theta`` as a Brian2 expression."""
+    return (
+        f"int({x} >= d_thr)*(int({x} > d_rev*{theta})*({x} - {theta})"
+        f" - int({x} <= d_rev*{theta})*{x}*(1 - d_rev)/d_rev)"
+    )
+
+
+def xcal(x, theta, d_thr=1e-4, d_rev=0.1):
+    """Compute the XCAL dWt function f(x, theta) with numpy."""
+    x = np.asarray(x, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    linear = x - theta
+    reversal = -x * (1 - d_rev) / d_rev
+    f = np.where(x > d_rev * theta, linear, reversal)
+    return np.where(x < d_thr, 0.0, f)
+
+
+def weight_sigmoid(lwt, sig_gain=6.0):
+    """Compute the contrast-enhancing sigmoid of the linear weight (numpy)."""
+    lwt = np.clip(np.asarray(lwt, dtype=float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        odds = np.where(lwt > 0, (1 - lwt) / np.where(lwt > 0, lwt, 1), np.inf)
+    return np.where(lwt > 0, 1 / (1 + odds**sig_gain), 0.0)
+
+
+def weight_sigmoid_inverse(u, sig_gain=6.0):
+    """Compute the linear weight whose sigmoid is ``u`` (numpy)."""
+    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+    inner = np.clip(u, 1e-12, 1.0)
+    lwt = 1 / (1 + ((1 - inner) / inner) ** (1 / sig_gain))
+    return np.where(u <= 0, 0.0, lwt)
+
+
+def weight_sigmoid_expression(lwt: str = "lwt") -> str:
+    """Return the weight sigmoid as a Brian2 expression (0 at lwt = 0)."""
+    safe = f"clip({lwt}, 1e-9, 1)"
+    return f"int({lwt} > 0)/(1 + ((1 - {safe})/{safe})**sig_gain)"
+
+
+def weight_sigmoid_inverse_expression(u: str) -> str:
+    """Return the inverse weight sigmoid of the expression ``u`` for Brian2."""
+    safe = f"clip({u}, 1e-12, 1)"
+    return f"int({u} > 0)/(1 + ((1 - {safe})/{safe})**(1/sig_gain))"
+
+
+def rl_rate(avg_s, avg_m, rl_min=0.001, rl_act_thr=0.1, rl_dif_thr=0.02):
+    """Compute the receiver's learning-rate factor RLrate (numpy)."""
+    avg_s = np.asarray(avg_s, dtype=float)
+    avg_m = np.asarray(avg_m, dtype=float)
+    peak = np.maximum(avg_s, avg_m)
+    change = np.abs(avg_s - avg_m)
+    active = (peak > rl_act_thr) & (change >= rl_dif_thr)
+    return np.where(active, change / np.where(peak > 0, peak, 1), rl_min)
+
+
+#: Receiver code, run once per trial at the end of the plus phase.
+RLRATE_CODE = """
+rl_peak = 0.5*(avg_s + avg_m + abs(avg_s - avg_m))
+rl_change = abs(avg_s - avg_m)
+rl_active = int(rl_peak > rl_act_thr and rl_change >= rl_dif_thr)
+rl_rate = rl_min + rl_active*(rl_change/clip(rl_peak, 1e-9, 1e9) - rl_min)
+"""
+
+#: Synaptic state of a learning projection.
+SYNAPSE_EQUATIONS = """
+wt : 1     # effective weight, swt * 2 * sigmoid(lwt)
+swt : 1    # slowly adapting structural weight
+lwt : 1    # linear learning weight in [0, 1]
+dwt : 1    # weight change accumulated in this trial
+dswt : 1   # accumulated change for the slow swt adaptation
+"""
+
+#: Synapse code: XCAL with soft bounding and RLrate, accumulated into dwt.
+DWT_CODE = f"""
+xcal_x = avg_s_lrn_pre*avg_s_lrn_post
+xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
+xcal_f = {xcal_expression()}
+xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
+sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
+dwt += sender_on*rl_rate_post*lrate*xcal_bounded
+"""
