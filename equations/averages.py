@@ -22,17 +22,22 @@ from .xcal import RLRATE_PARAMETERS
 
 __all__ = ["running_averages", "SPIKE_DRIVE"]
 
-PARAMETERS = ParameterSet(
-    [
-        Parameter("tau_ss", 40 * ms, "super-short average time constant (SSTau)", True),
-        Parameter("tau_s", 10 * ms, "short average time constant (STau)", True),
-        Parameter("tau_m", 40 * ms, "medium average time constant (MTau)", True),
-        Parameter("spike_gain", 8.0, "increment scale of one spike (SpikeG)"),
-        Parameter("min_lrn", 0.02, "below this, both learning averages are 0"),
-        Parameter("lrn_m", 0.1, "share of avg_m in avg_s_lrn (LrnM)"),
-        Parameter("avg_init", 0.15, "initial value of all three averages (Init)"),
-    ]
-) + RLRATE_PARAMETERS
+PARAMETERS = (
+    ParameterSet(
+        [
+            Parameter(
+                "tau_ss", 40 * ms, "super-short average time constant (SSTau)", True
+            ),
+            Parameter("tau_s", 10 * ms, "short average time constant (STau)", True),
+            Parameter("tau_m", 40 * ms, "medium average time constant (MTau)", True),
+            Parameter("spike_gain", 8.0, "increment scale of one spike (SpikeG)"),
+            Parameter("min_lrn", 0.02, "below this, both learning averages are 0"),
+            Parameter("lrn_m", 0.1, "share of avg_m in avg_s_lrn (LrnM)"),
+            Parameter("avg_init", 0.15, "initial value of all three averages (Init)"),
+        ]
+    )
+    + RLRATE_PARAMETERS
+)
 
 #: Drive of the averages for spiking neurons.
 SPIKE_DRIVE = "spike_gain*spike"

@@ -55,7 +55,9 @@ def synaptic_conductances(pool: str = "linked", noise: bool = False) -> Mechanis
         conductances to the totals.
     """
     if pool not in ("linked", "parameter"):
-        raise ValueError(f"Invalid pool declaration {pool!r}: use 'linked' or 'parameter'.")
+        raise ValueError(
+            f"Invalid pool declaration {pool!r}: use 'linked' or 'parameter'."
+        )
     pool_flag = " (linked)" if pool == "linked" else ""
     e_noise = " + g_e_noise" if noise else ""
     i_noise = " + g_i_noise" if noise else ""

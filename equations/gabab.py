@@ -18,7 +18,7 @@ multiplies its normalised Gi by GiSpike = 10, which is 10 nS per unit. Only
 ``gabab_base`` and s(0) still give a small conductance.
 """
 
-from brian2 import mV, ms, nS
+from brian2 import ms, mV, nS
 
 from .mechanism import DecayRule, Mechanism
 from .parameters import Parameter, ParameterSet
@@ -62,10 +62,10 @@ g_gabab : siemens    # GABA-B (GIRK) K conductance
 gabab_drive = 1/(1 + exp(-(clip(g_i/gi_per_spike, 0, gabab_drive_max) - gabab_drive_mid)/gabab_drive_slope)) : 1
 gabab_rect = 1/(1 + exp((clip(v_dend, gabab_v_min, 1*volt) - gabab_v_half)/gabab_v_slope)) : 1
 """
+    # g is updated first so that both right-hand sides see the old x.
     code = """
-gabab_x_old = gabab_x
+gabab_g += (gabab_peak*gabab_x - gabab_g)*dt/tau_gabab_rise
 gabab_x += gabab_drive*dt/cycle - gabab_x*dt/tau_gabab_decay
-gabab_g += (gabab_peak*gabab_x_old - gabab_g)*dt/tau_gabab_rise
 g_gabab = g_bar_gabab*gabab_rect*(gabab_g + gabab_base)
 """
     return Mechanism(

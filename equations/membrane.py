@@ -20,7 +20,7 @@ term, reset or refractoriness; NMDA and GABA-B read their voltage from it.
 drives feedback inhibition and the performance statistics, not learning.
 """
 
-from brian2 import Hz, mV, ms, nS, pF
+from brian2 import Hz, ms, mV, nS, pF
 
 from .mechanism import DecayRule, Mechanism
 from .parameters import Parameter, ParameterSet
@@ -60,8 +60,7 @@ def net_current(v: str) -> str:
     the midpoint of the integration step.
     """
     return (
-        f"(g_l*(E_l - {v}) + g_e_total*(E_e - {v}) + g_i*(E_i - {v})"
-        f" + g_k*(E_k - {v}))"
+        f"(g_l*(E_l - {v}) + g_e_total*(E_e - {v}) + g_i*(E_i - {v}) + g_k*(E_k - {v}))"
     )
 
 

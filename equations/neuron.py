@@ -16,7 +16,12 @@ from brian2 import Equations, NeuronGroup
 
 from .adaptation import kna_adaptation
 from .averages import SPIKE_DRIVE, running_averages
-from .conductances import background_noise, clamp, clamp_declarations, synaptic_conductances
+from .conductances import (
+    background_noise,
+    clamp,
+    clamp_declarations,
+    synaptic_conductances,
+)
 from .gabab import gabab_channel
 from .mechanism import STAGES, Mechanism
 from .membrane import adex_membrane
@@ -62,7 +67,9 @@ class NeuronModel:
         """Return the Brian2 `Equations` of the model."""
         text = "".join(m.equations for m in self.mechanisms)
         for name, unit in SHARED_SUMS.items():
-            terms = [m.contributes[name] for m in self.mechanisms if name in m.contributes]
+            terms = [
+                m.contributes[name] for m in self.mechanisms if name in m.contributes
+            ]
             rhs = " + ".join(terms) if terms else f"0*{unit}"
             text += f"{name} = {rhs} : {unit}\n"
         return Equations(text + self.extra_equations)
@@ -92,8 +99,14 @@ class NeuronModel:
         if "adex" in self.names:
             initial.update({"isi": "-1*ms", "isi_avg": "-1*ms"})
         if "averages" in self.names:
-            initial.update({"avg_ss": "avg_init", "avg_s": "avg_init",
-                            "avg_m": "avg_init", "rl_rate": "1"})
+            initial.update(
+                {
+                    "avg_ss": "avg_init",
+                    "avg_s": "avg_init",
+                    "avg_m": "avg_init",
+                    "rl_rate": "1",
+                }
+            )
         return initial
 
     def make_group(self, n: int, name: str, *, order: int = 1, **kwargs) -> NeuronGroup:
@@ -185,7 +198,9 @@ def neuron_model(
         mechanisms.append(rate_code_membrane())
     if kna:
         mechanisms.append(kna_adaptation())
-    mechanisms.append(running_averages(SPIKE_DRIVE if kind == "spiking" else RATE_DRIVE))
+    mechanisms.append(
+        running_averages(SPIKE_DRIVE if kind == "spiking" else RATE_DRIVE)
+    )
     if gabab:
         mechanisms.append(gabab_channel())
 
@@ -203,4 +218,3 @@ def neuron_model(
     if extra_equations is None:
         extra_equations = clamp_declarations() if clamped else ""
     return NeuronModel(kind, tuple(mechanisms), values, extra_equations)
-

@@ -57,6 +57,9 @@ g_nmda = g_bar_nmda*mg_block*nmda
         equations=equations,
         parameters=PARAMETERS,
         code={"conductance": code},
-        decay=(DecayRule("nmda", "0*nS", "glong"), DecayRule("g_nmda", "0*nS", "glong")),
+        decay=(
+            DecayRule("nmda", "0*nS", "glong"),
+            DecayRule("g_nmda", "0*nS", "glong"),
+        ),
         contributes={"g_e_extra": "g_nmda"},
     )

@@ -65,28 +65,28 @@ class Parameter:
         dims = get_dimensions(value)
         if dims != self.dimensions:
             unit_hint = (
-                f"for example {self.default!r}"
+                f"for example {self.default}"
                 if self.dimensions != DIMENSIONLESS
                 else "a plain number"
             )
             raise ParameterError(
-                f"Invalid value {value!r} for parameter '{self.name}': expected "
+                f"Invalid value {value} for parameter '{self.name}': expected "
                 f"{self.expected()} ({unit_hint})."
             )
         magnitude = np.asarray(value, dtype=float)
         if magnitude.shape != ():
             raise ParameterError(
-                f"Invalid value {value!r} for parameter '{self.name}': expected a "
+                f"Invalid value {value} for parameter '{self.name}': expected a "
                 "single value, not an array."
             )
         if np.isnan(magnitude):
             raise ParameterError(
-                f"Invalid value {value!r} for parameter '{self.name}': NaN is not "
+                f"Invalid value {value} for parameter '{self.name}': NaN is not "
                 "allowed."
             )
         if self.positive and not magnitude > 0:
             raise ParameterError(
-                f"Invalid value {value!r} for parameter '{self.name}': expected "
+                f"Invalid value {value} for parameter '{self.name}': expected "
                 f"{self.expected()}."
             )
         return value
@@ -138,7 +138,7 @@ class ParameterSet(Mapping):
                 close = [n for n in self._parameters if n.split("_")[0] in name]
                 hint = f" Did you mean one of {close}?" if close else ""
                 raise ParameterError(
-                    f"Unknown parameter '{name}' (value {value!r}).{hint} Valid "
+                    f"Unknown parameter '{name}' (value {value}).{hint} Valid "
                     f"names: {', '.join(sorted(self._parameters))}."
                 )
             values[name] = self._parameters[name].validate(value)

@@ -52,7 +52,9 @@ RATE_DRIVE = "rate_avg_gain*act"
 
 def _xx1_corrected(x: str) -> str:
     """Return x/(x+1) with the gain correction near threshold, for x >= 0."""
-    correction = f"clip((nxx1_gain_cor_range - ({x})/nxx1_nvar)/nxx1_gain_cor_range, 0, 1)"
+    correction = (
+        f"clip((nxx1_gain_cor_range - ({x})/nxx1_nvar)/nxx1_gain_cor_range, 0, 1)"
+    )
     y = f"(nxx1_gain*(1 - nxx1_gain_cor*{correction})*({x}))"
     return f"({y}/({y} + 1))"
 
@@ -75,8 +77,17 @@ def nxx1_expression(x: str) -> str:
     )
 
 
-def nxx1(x, gain=100.0, nvar=0.005, sig_mult=0.33, sig_mult_pow=0.8, sig_gain=3.0,
-         interp=0.01, gain_cor_range=10.0, gain_cor=0.1):
+def nxx1(
+    x,
+    gain=100.0,
+    nvar=0.005,
+    sig_mult=0.33,
+    sig_mult_pow=0.8,
+    sig_gain=3.0,
+    interp=0.01,
+    gain_cor_range=10.0,
+    gain_cor=0.1,
+):
     """Compute NXX1 with numpy (same piecewise form as `nxx1_expression`)."""
     x = np.asarray(x, dtype=float)
 
@@ -93,9 +104,10 @@ def nxx1(x, gain=100.0, nvar=0.005, sig_mult=0.33, sig_mult_pow=0.8, sig_gain=3.
 
 
 def _derived(values: dict) -> dict:
-    sig_eff = values["nxx1_sig_mult"] * (
-        values["nxx1_gain"] * values["nxx1_nvar"]
-    ) ** values["nxx1_sig_mult_pow"]
+    sig_eff = (
+        values["nxx1_sig_mult"]
+        * (values["nxx1_gain"] * values["nxx1_nvar"]) ** values["nxx1_sig_mult_pow"]
+    )
     at_interp = float(
         nxx1(
             values["nxx1_interp"],
@@ -123,10 +135,7 @@ v_dend : volt  # dendritic potential seen by NMDA and GABA-B
 spike : 1      # always 0 for rate-code neurons
 act : 1        # activation in [0, 1]
 """
-    x = (
-        "rate_sub*(v - V_T)/(100*mV)"
-        " + (1 - rate_sub)*(g_e_total - g_e_thr)/(100*nS)"
-    )
+    x = "rate_sub*(v - V_T)/(100*mV) + (1 - rate_sub)*(g_e_total - g_e_thr)/(100*nS)"
     code = f"""
 v = clip(v + dt/C_m*{net_current("v")}, rate_v_min, rate_v_max)
 v_dend_half = v_dend + 0.5*dt/C_dend*{net_current("v_dend")}

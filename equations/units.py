@@ -7,7 +7,7 @@ membrane "time constant" of 2.81 cycles is the capacitance 281 pF divided by
 the conductance unit of 100 nS.
 """
 
-from brian2 import mV, ms, nS, pA
+from brian2 import ms, mV, nS, pA
 
 __all__ = [
     "CYCLE",

@@ -1,0 +1,77 @@
+"""One small deterministic network gives identical spikes on every target."""
+
+import numpy as np
+import pytest
+from brian2 import Network, SpikeMonitor, Synapses, device, ms, prefs, set_device
+
+from equations import neuron_model
+from models.layer import Layer
+
+DURATION = 300 * ms
+
+
+def build_network():
+    """Input (clamped, 6) <-> hidden (10), with pools and delays; no rand()."""
+    input_model = neuron_model(extra_equations="ext : 1 (constant)\nclamp_on : 1\n")
+    hidden_model = neuron_model(clamped=False)
+    inputs = Layer("inp", 6, input_model, inhibition={"gi": 0.9})
+    hidden = Layer("hid", 10, hidden_model, inhibition={"gi": 1.2})
+    inputs.group.ext = [1, 0, 1, 1, 0, 1]
+    inputs.group.clamp_on = 1
+
+    forward = Synapses(
+        inputs.group,
+        hidden.group,
+        "w : 1",
+        on_pre="g_e_raw_post += w*25*nS",
+        delay=2 * ms,
+        name="inp_to_hid",
+    )
+    forward.connect()
+    forward.w = "0.3 + 0.6*((3*i + 7*j) % 10)/10.0"
+    feedback = Synapses(
+        hidden.group,
+        inputs.group,
+        "w : 1",
+        on_pre="g_e_raw_post += w*5*nS",
+        delay=2 * ms,
+        name="hid_to_inp",
+    )
+    feedback.connect()
+    feedback.w = "0.2 + 0.5*((5*i + 2*j) % 7)/7.0"
+    spikes = SpikeMonitor(hidden.group, name="hid_spikes")
+    net = Network(*inputs.objects, *hidden.objects, forward, feedback, spikes)
+    return net, spikes
+
+
+def sorted_spikes(monitor):
+    order = np.lexsort((monitor.i[:], monitor.t[:]))
+    return np.asarray(monitor.i[:])[order], np.asarray(monitor.t[:] / ms)[order]
+
+
+def run_runtime(target):
+    prefs.codegen.target = target
+    net, spikes = build_network()
+    net.run(DURATION)
+    return sorted_spikes(spikes)
+
+
+def test_runtime_targets_agree():
+    numpy_i, numpy_t = run_runtime("numpy")
+    cython_i, cython_t = run_runtime("cython")
+    assert len(numpy_i) > 10
+    np.testing.assert_array_equal(numpy_i, cython_i)
+    np.testing.assert_array_equal(numpy_t, cython_t)
+
+
+@pytest.mark.standalone
+def test_cpp_standalone_agrees_with_numpy(tmp_path):
+    numpy_i, numpy_t = run_runtime("numpy")
+    set_device("cpp_standalone", build_on_run=False)
+    prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
+    net, spikes = build_network()
+    net.run(DURATION)
+    device.build(directory=str(tmp_path / "build"))
+    cpp_i, cpp_t = sorted_spikes(spikes)
+    np.testing.assert_array_equal(cpp_i, numpy_i)
+    np.testing.assert_array_equal(cpp_t, numpy_t)
