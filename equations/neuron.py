@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from brian2 import Equations, NeuronGroup
+from brian2 import Equations, NeuronGroup, defaultclock
 
 from .adaptation import kna_adaptation
 from .averages import SPIKE_DRIVE, running_averages
@@ -116,11 +116,22 @@ class NeuronModel:
         in ``groups`` at ``order`` (keep it above the order of the layer's pool
         group, so that the membrane sees this step's pooled inhibition).
         Further keyword arguments go to `NeuronGroup`.
+
+        Raises
+        ------
+        ValueError
+            If ``defaultclock.dt`` is not the reference's 1-ms cycle.
         """
+        if abs(float(defaultclock.dt / CYCLE) - 1) > 1e-9:
+            raise ValueError(
+                f"Invalid time step defaultclock.dt = {defaultclock.dt}: the updates "
+                "follow the reference's 1-ms cycle; set defaultclock.dt = 1*ms."
+            )
         group = NeuronGroup(
             n,
             self.equations(),
             threshold=THRESHOLD,
+            reset="",  # the membrane stage resets v itself, in the spike step
             namespace=self.namespace(),
             method="exact",
             name=name,

@@ -82,3 +82,12 @@ def test_describe_lists_defaults():
     text = fffb_pool().parameters.describe()
     assert "ff0" in text
     assert "10. nS" in text
+
+
+def test_time_step_other_than_one_ms():
+    from brian2 import defaultclock, us
+
+    defaultclock.dt = 100 * us
+    model = neuron_model(pool="parameter")
+    with pytest.raises(ValueError, match="defaultclock.dt = 100. us"):
+        model.make_group(1, "wrong_dt")

@@ -1,0 +1,1 @@
+"""Metrics and one module per figure, computed from saved simulation results."""
