@@ -1,0 +1,1 @@
+"""Spiking-network models, their learning tasks and the non-spiking baselines."""

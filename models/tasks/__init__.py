@@ -1,0 +1,1 @@
+"""Learning tasks: data sets and the input encodings that feed the network."""
