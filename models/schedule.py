@@ -1,0 +1,191 @@
+"""Phase controller: a list of trials as TimedArrays the neurons read.
+
+C++ and CUDA standalone programs cannot call back into Python, so the whole
+trial structure is data. Each trial (theta cycle) is a minus phase (default
+150 ms) followed by a plus phase (50 ms). The schedule stores each pattern
+once, in a 2-D TimedArray with one row per pattern (dt = 1 s), and per trial
+only the pattern index and the train/test flag (TimedArrays with dt = one
+trial). Neurons read them in their equations: input layers clamp
+``ext = input_table(trial_pattern(t)*second, i)`` in both phases, target
+layers clamp the target pattern in the plus phase of training trials only.
+
+Learning code runs in the first time step of each trial (Brian2 2.8.0's
+``run_regularly`` with dt = trial fires at t = 0, T, 2T, ...), so it reads the
+averages of the trial that has just finished and is gated by
+``finished_train(t)``, the train flag of that trial (0 at t = 0). The run
+lasts one step longer than the trials, so the last trial's change is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import TimedArray, ms, second
+
+__all__ = ["PhaseTiming", "Schedule"]
+
+
+@dataclass(frozen=True)
+class PhaseTiming:
+    """Durations of the minus and plus phase of one trial."""
+
+    minus: object = field(default_factory=lambda: 150 * ms)
+    plus: object = field(default_factory=lambda: 50 * ms)
+
+    def __post_init__(self):
+        for name in ("minus", "plus"):
+            value = getattr(self, name)
+            if not value > 0 * ms:
+                raise ValueError(
+                    f"Invalid {name} phase duration {value}: expected a positive time."
+                )
+
+    @property
+    def trial(self):
+        """Duration of one trial (theta cycle)."""
+        return self.minus + self.plus
+
+    def steps(self, dt) -> tuple[int, int]:
+        """Return the number of time steps of the minus phase and of a trial."""
+        minus = float(self.minus / dt)
+        trial = float(self.trial / dt)
+        if abs(minus - round(minus)) > 1e-9 or abs(trial - round(trial)) > 1e-9:
+            raise ValueError(
+                f"Invalid phase durations {self.minus} + {self.plus}: both must be "
+                f"multiples of the time step {dt}."
+            )
+        return round(minus), round(trial)
+
+
+class Schedule:
+    """Trials of one run, as TimedArrays and the equations that read them.
+
+    Parameters
+    ----------
+    inputs : array of shape (n_patterns, n_input)
+        Input clamp values per pattern, in [0, 1].
+    targets : array of shape (n_patterns, n_target)
+        Target clamp values per pattern, in [0, 1].
+    patterns : sequence of int
+        Pattern index of each trial, in order.
+    train : sequence of bool
+        Whether each trial is a training trial (target clamped, learning on) or
+        a test trial (target free, no learning).
+    timing : PhaseTiming, optional
+        Phase durations.
+    dt : Quantity
+        Simulation time step.
+    """
+
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        patterns: Sequence[int],
+        train: Sequence[bool],
+        timing: PhaseTiming | None = None,
+        dt=1 * ms,
+    ):
+        inputs = np.asarray(inputs, dtype=float)
+        targets = np.asarray(targets, dtype=float)
+        patterns = np.asarray(patterns, dtype=int)
+        train = np.asarray(train, dtype=bool)
+        if inputs.ndim != 2 or targets.ndim != 2:
+            raise ValueError(
+                f"Invalid pattern arrays of shapes {inputs.shape} and {targets.shape}: "
+                "expected 2-D arrays (n_patterns, n_units)."
+            )
+        if len(inputs) != len(targets):
+            raise ValueError(
+                f"Mismatched pattern counts: {len(inputs)} inputs, {len(targets)} "
+                "targets."
+            )
+        if patterns.ndim != 1 or len(patterns) == 0 or len(patterns) != len(train):
+            raise ValueError(
+                f"Invalid trial list: {patterns.size} pattern indices and "
+                f"{train.size} train flags; expected equal, non-zero lengths."
+            )
+        bad = patterns[(patterns < 0) | (patterns >= len(inputs))]
+        if bad.size:
+            raise ValueError(
+                f"Invalid pattern index {int(bad[0])}: expected 0 to {len(inputs) - 1}."
+            )
+        for name, values in (("input", inputs), ("target", targets)):
+            if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+                raise ValueError(
+                    f"Invalid {name} patterns: clamp values must be finite and in "
+                    "[0, 1]."
+                )
+
+        self.timing = timing or PhaseTiming()
+        self.dt = dt
+        self.minus_steps, self.trial_steps = self.timing.steps(dt)
+        self.inputs = inputs
+        self.targets = targets
+        self.patterns = patterns
+        self.train = train
+
+        # The extra final entry covers the step after the last trial, in
+        # which the last trial's learning is applied.
+        indices = np.append(patterns, patterns[-1]).astype(float)
+        trial_dt = self.timing.trial
+        self.input_table = TimedArray(inputs, dt=1 * second, name="input_table")
+        self.target_table = TimedArray(targets, dt=1 * second, name="target_table")
+        self.trial_pattern = TimedArray(indices, dt=trial_dt, name="trial_pattern")
+        self.trial_train = TimedArray(
+            np.append(train, False).astype(float), dt=trial_dt, name="trial_train"
+        )
+        self.finished_train = TimedArray(
+            np.insert(train, 0, False).astype(float), dt=trial_dt, name="finished_train"
+        )
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials."""
+        return len(self.patterns)
+
+    @property
+    def duration(self):
+        """Run length: all trials plus the one step that applies the last change."""
+        return self.n_trials * self.timing.trial + self.dt
+
+    def namespace(self) -> dict:
+        """Return the TimedArrays and constants the schedule equations use."""
+        return {
+            "input_table": self.input_table,
+            "target_table": self.target_table,
+            "trial_pattern": self.trial_pattern,
+            "trial_train": self.trial_train,
+            "finished_train": self.finished_train,
+            "minus_steps": self.minus_steps,
+            "trial_steps": self.trial_steps,
+        }
+
+    @staticmethod
+    def phase_equations() -> str:
+        """Return the phase flags as Brian2 subexpressions."""
+        return (
+            "step_in_trial = timestep(t, dt) % trial_steps : integer\n"
+            "plus_phase = int(step_in_trial >= minus_steps) : 1\n"
+        )
+
+    def input_equations(self) -> str:
+        """Return ``ext`` and ``clamp_on`` for an input layer (clamped always)."""
+        return (
+            self.phase_equations()
+            + "ext = input_table(trial_pattern(t)*second, i) : 1\n"
+            + "clamp_on = 1 : 1\n"
+        )
+
+    def target_equations(self) -> str:
+        """Return ``ext`` and ``clamp_on`` for a target layer.
+
+        The target is clamped in the plus phase of training trials only.
+        """
+        return (
+            self.phase_equations()
+            + "ext = target_table(trial_pattern(t)*second, i) : 1\n"
+            + "clamp_on = plus_phase*trial_train(t) : 1\n"
+        )
