@@ -127,17 +127,17 @@ NOISE_PARAMETERS = ParameterSet(
 def background_noise() -> Mechanism:
     """Return Poisson background noise conductances (off in the defaults).
 
-    Events arrive as Poisson processes; each adds a fixed conductance to
-    ``g_e_noise`` or ``g_i_noise``, which decay with tau_e and tau_i and add
-    to the totals, so clamped neurons receive noise too.
+    Events arrive as Poisson processes. Each adds a fixed conductance to
+    ``g_e_noise`` or ``g_i_noise``, which decay with tau_e and tau_i. They add
+    to the totals after the clamp, so clamped neurons receive noise too.
     """
     code = """
 g_e_noise += noise_g_e*int(rand() < 1 - exp(-noise_rate_e*dt)) - g_e_noise*dt/tau_e
 g_i_noise += noise_g_i*int(rand() < 1 - exp(-noise_rate_i*dt)) - g_i_noise*dt/tau_i
 """
-    # NOTE: the reference text says noise is added to Ge after clamping; here
-    # it is kept as separate conductances summed into g_e_total and g_i, so it
-    # is not integrated a second time by the g_e decay.
+    # NOTE: the reference adds noise to Ge after clamping. Here it is kept as
+    # separate conductances summed into g_e_total and g_i, so the g_e decay
+    # does not integrate it a second time.
     return Mechanism(
         name="noise",
         equations="g_e_noise : siemens\ng_i_noise : siemens\n",

@@ -36,9 +36,12 @@ PARAMETERS = ParameterSet(
     ]
 )
 
-#: Summed pool inputs: pool variable -> expression summed over the layer's
-#: neurons (each divided by the pool size).
-POOL_SUMS = {"ge_mean": "g_e_total_pre/N_pre", "act_mean": "act_pre/N_pre"}
+#: Summed pool inputs: pool variable -> (expression summed over the layer's
+#: neurons, each divided by the pool size; unit of the pool variable).
+POOL_SUMS = {
+    "ge_mean": ("g_e_total_pre/N_pre", "siemens"),
+    "act_mean": ("act_pre/N_pre", "1"),
+}
 
 
 def fffb_pool() -> Mechanism:

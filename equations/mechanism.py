@@ -34,7 +34,7 @@ __all__ = ["STAGES", "DECAY_GROUPS", "DecayRule", "Mechanism"]
 #: Stages of one time step, in execution order, with the Brian2 schedule slot
 #: each one runs in. The pooled inhibition of a layer runs in the ``groups``
 #: slot between the two neuron stages (the layer group has a higher ``order``
-#: than its pool), so the membrane update sees this step's pooled inhibition.
+#: than its pool), so the membrane update uses this step's pooled inhibition.
 STAGES = {
     "conductance": "before_groups",
     "pool": "groups",

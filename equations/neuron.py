@@ -2,7 +2,7 @@
 
 `neuron_model` is the single entry point: a layer's neuron is the sum of the
 mechanisms it uses, and NMDA, GABA-B, KNa and noise are switched by one
-option each. The result holds the Brian2 equations, the per-stage update code,
+option each. The result contains the Brian2 equations, the per-stage update code,
 the resolved parameters and the initial values; `NeuronModel.make_group`
 creates a `NeuronGroup` with the stage updates attached.
 """
@@ -114,7 +114,7 @@ class NeuronModel:
 
         The conductance stage runs in ``before_groups`` and the membrane stage
         in ``groups`` at ``order`` (keep it above the order of the layer's pool
-        group, so that the membrane sees this step's pooled inhibition).
+        group, so that the membrane uses this step's pooled inhibition).
         Further keyword arguments go to `NeuronGroup`.
 
         Raises

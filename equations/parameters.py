@@ -10,6 +10,7 @@ Brian2 builds anything.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -135,7 +136,7 @@ class ParameterSet(Mapping):
         values = self.defaults()
         for name, value in (overrides or {}).items():
             if name not in self._parameters:
-                close = [n for n in self._parameters if n.split("_")[0] in name]
+                close = difflib.get_close_matches(name, self._parameters, n=3)
                 hint = f" Did you mean one of {close}?" if close else ""
                 raise ParameterError(
                     f"Unknown parameter '{name}' (value {value}).{hint} Valid "

@@ -76,18 +76,14 @@ class Layer:
 
         self.group = model.make_group(n, name, order=LAYER_ORDER)
         sums = "\n".join(
-            f"{target}_post = {expression} : {self._sum_unit(target)} (summed)"
-            for target, expression in POOL_SUMS.items()
+            f"{target}_post = {expression} : {unit} (summed)"
+            for target, (expression, unit) in POOL_SUMS.items()
         )
         self.pool_input = Synapses(self.group, self.pool, sums, name=f"{name}_to_pool")
         self.pool_input.connect()
         self.group.g_i_pool = linked_var(
             self.pool, "g_i_pool", index=np.zeros(n, dtype=int)
         )
-
-    @staticmethod
-    def _sum_unit(target: str) -> str:
-        return "siemens" if target == "ge_mean" else "1"
 
     @property
     def objects(self) -> list:
