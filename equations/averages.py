@@ -11,7 +11,9 @@ test and never reset between trials::
 At a steady rate r, avg_ss settles at 8 x (spikes per ms) = r/125 Hz, so
 50 Hz gives 0.4. ``avg_s`` follows the recent outcome, ``avg_m`` the slower
 expectation. The learning values zero both when both are below ``min_lrn``
-and mix a fraction ``lrn_m`` of the medium average into the short one.
+and mix a fraction ``lrn_m`` of the medium average into the short one. They
+are state variables, updated every step, so that synapses can read them
+without the neurons' constants.
 """
 
 from brian2 import ms
@@ -57,15 +59,17 @@ avg_ss : 1   # super-short running average of the drive
 avg_s : 1    # short running average: the outcome
 avg_m : 1    # medium running average: the expectation
 rl_rate : 1  # receiver learning-rate factor, set once per trial (RLrate)
+avg_s_lrn : 1  # learning value of avg_s (0 while both averages are low)
+avg_m_lrn : 1  # learning value of avg_m
 avg_drive = {drive} : 1
-lrn_on = int(avg_s >= min_lrn or avg_m >= min_lrn) : 1
-avg_m_lrn = lrn_on*avg_m : 1
-avg_s_lrn = (1 - lrn_m)*lrn_on*avg_s + lrn_m*avg_m_lrn : 1
 """
     code = """
 avg_ss += (avg_drive - avg_ss)*dt/tau_ss
 avg_s += (avg_ss - avg_s)*dt/tau_s
 avg_m += (avg_s - avg_m)*dt/tau_m
+lrn_on = int(avg_s >= min_lrn or avg_m >= min_lrn)
+avg_m_lrn = lrn_on*avg_m
+avg_s_lrn = (1 - lrn_m)*lrn_on*avg_s + lrn_m*avg_m_lrn
 """
     return Mechanism(
         name="averages",

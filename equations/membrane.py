@@ -43,7 +43,9 @@ PARAMETERS = ParameterSet(
         Parameter("V_min", -90 * mV, "lower clip of v and v_dend (VmRange 0.1)"),
         Parameter("V_max", 0 * mV, "upper clip of v and v_dend (VmRange 1.0)"),
         Parameter("v_init", -70 * mV, "initial and decay target potential (0.3)"),
-        Parameter("t_ref", 3 * ms, "time v is held after a spike (Spike.Tr 3)", True),
+        Parameter(
+            "t_ref", 3 * ms, "time v is held after a spike (Spike.Tr 3)", False, True
+        ),
         Parameter("max_rate", 180 * Hz, "firing rate at which act = 1 (MaxHz)", True),
         Parameter("tau_act", 2.81 * ms, "time constant of act (VmTau 2.81)", True),
         Parameter("isi_tau", 5.0, "intervals averaged into isi_avg (ISITau)", True),

@@ -27,7 +27,9 @@ from .mechanism import STAGES, Mechanism
 from .membrane import adex_membrane
 from .nmda import nmda_channel
 from .parameters import Parameter, ParameterError, ParameterSet
+from .phase_activity import phase_activity
 from .ratecode import RATE_DRIVE, rate_code_membrane
+from .target_average import target_average
 from .units import CYCLE
 
 __all__ = ["NeuronModel", "neuron_model", "KINDS", "DECAY_PARAMETERS"]
@@ -109,7 +111,15 @@ class NeuronModel:
             )
         return initial
 
-    def make_group(self, n: int, name: str, *, order: int = 1, **kwargs) -> NeuronGroup:
+    def make_group(
+        self,
+        n: int,
+        name: str,
+        *,
+        order: int = 1,
+        namespace: Mapping | None = None,
+        **kwargs,
+    ) -> NeuronGroup:
         """Create a `NeuronGroup` of ``n`` neurons with the stage updates attached.
 
         The conductance stage runs in ``before_groups`` and the membrane stage
@@ -132,7 +142,7 @@ class NeuronModel:
             self.equations(),
             threshold=THRESHOLD,
             reset="",  # the membrane stage resets v itself, in the spike step
-            namespace=self.namespace(),
+            namespace={**self.namespace(), **(namespace or {})},
             method="exact",
             name=name,
             order=order,
@@ -158,6 +168,9 @@ def neuron_model(
     noise: bool = False,
     clamped: bool = True,
     pool: str = "linked",
+    phases: bool = False,
+    target: bool = False,
+    trg_avg: bool = False,
     parameters: Mapping | None = None,
     extra_equations: str | None = None,
 ) -> NeuronModel:
@@ -179,6 +192,16 @@ def neuron_model(
     pool : {"linked", "parameter"}
         Declare ``g_i_pool`` as a linked variable (layers with a pool group) or
         as a per-neuron parameter.
+    phases : bool
+        Include the phase activity ``act_int``, ``act_m`` and ``act_p``; the
+        equations must then define ``step_in_trial`` and ``plus_phase`` and the
+        namespace ``minus_steps`` (see `models.schedule.Schedule`).
+    target : bool
+        The neurons form a target layer: with ``phases``, they restart their
+        rate estimate at the end of the minus phase.
+    trg_avg : bool
+        Include the target average activity used by synaptic scaling; its
+        layer means are linked from the layer's pool group.
     parameters : mapping, optional
         Overrides of the default parameters, by name, with units.
     extra_equations : str, optional
@@ -212,8 +235,12 @@ def neuron_model(
     mechanisms.append(
         running_averages(SPIKE_DRIVE if kind == "spiking" else RATE_DRIVE)
     )
+    if phases:
+        mechanisms.append(phase_activity(target=target, spiking=kind == "spiking"))
     if gabab:
         mechanisms.append(gabab_channel())
+    if trg_avg:
+        mechanisms.append(target_average())
 
     parameter_set = DECAY_PARAMETERS
     for mechanism in mechanisms:

@@ -39,12 +39,15 @@ class Parameter:
         What the parameter is, in words, with the source of the default.
     positive : bool, optional
         Whether the value must be strictly positive (time constants, rates).
+    non_negative : bool, optional
+        Whether the value must be zero or positive (durations that may vanish).
     """
 
     name: str
     default: Quantity | float
     doc: str
     positive: bool = False
+    non_negative: bool = False
 
     @property
     def dimensions(self):
@@ -59,6 +62,8 @@ class Parameter:
             kind = f"a quantity in {get_unit(self.dimensions)!r}"
         if self.positive:
             kind += " greater than zero"
+        elif self.non_negative:
+            kind += " of zero or more"
         return kind
 
     def validate(self, value) -> Quantity | float:
@@ -85,7 +90,9 @@ class Parameter:
                 f"Invalid value {value} for parameter '{self.name}': NaN is not "
                 "allowed."
             )
-        if self.positive and not magnitude > 0:
+        if (self.positive and not magnitude > 0) or (
+            self.non_negative and not magnitude >= 0
+        ):
             raise ParameterError(
                 f"Invalid value {value} for parameter '{self.name}': expected "
                 f"{self.expected()}."

@@ -36,7 +36,11 @@ __all__ = [
     "rl_rate",
     "RLRATE_CODE",
     "SYNAPSE_EQUATIONS",
-    "DWT_CODE",
+    "SWT_PARAMETERS",
+    "dwt_code",
+    "apply_dwt_code",
+    "slow_sum_code",
+    "slow_apply_code",
 ]
 
 LEARNING_PARAMETERS = ParameterSet(
@@ -48,6 +52,15 @@ LEARNING_PARAMETERS = ParameterSet(
         Parameter("lrn_thr", 0.01, "senders below this in both averages skip"),
         Parameter("sig_gain", 6.0, "gain of the weight sigmoid (SigGain)", True),
         Parameter("sub_mean", 1.0, "fraction of the mean dwt subtracted (SubMean)"),
+    ]
+)
+
+#: Structural weight adaptation (SWt.Adapt, SWt.Limit) of a projection.
+SWT_PARAMETERS = ParameterSet(
+    [
+        Parameter("swt_lrate", 0.1, "rate of swt adaptation (SWt.Adapt.Lrate)"),
+        Parameter("swt_min", 0.2, "lower limit of swt (SWt.Limit.Min)"),
+        Parameter("swt_max", 0.8, "upper limit of swt (SWt.Limit.Max)"),
     ]
 )
 
@@ -116,7 +129,7 @@ def rl_rate(avg_s, avg_m, rl_min=0.001, rl_act_thr=0.1, rl_dif_thr=0.02):
     return np.where(active, change / np.where(peak > 0, peak, 1), rl_min)
 
 
-#: Receiver code, run once per trial at the end of the plus phase.
+#: Receiver code, run once per trial on the averages at the end of the plus phase.
 RLRATE_CODE = """
 rl_peak = 0.5*(avg_s + avg_m + abs(avg_s - avg_m))
 rl_change = abs(avg_s - avg_m)
@@ -129,16 +142,79 @@ SYNAPSE_EQUATIONS = """
 wt : 1     # effective weight, swt * 2 * sigmoid(lwt)
 swt : 1    # slowly adapting structural weight
 lwt : 1    # linear learning weight in [0, 1]
-dwt : 1    # weight change accumulated in this trial
+dwt : 1    # weight change applied after the last trial
 dswt : 1   # accumulated change for the slow swt adaptation
 """
 
-#: Synapse code: XCAL with soft bounding and RLrate, accumulated into dwt.
-DWT_CODE = f"""
+
+def dwt_code(sums: str) -> str:
+    """Return the synapse code that computes the finished trial's weight change.
+
+    XCAL with soft bounding, the sender threshold, the receiver's RLrate and
+    the learning rate; changes below ``dwt_thr * lrate`` are dropped. The
+    receiver collects the sum and the count of the non-zero changes in its
+    variables ``<sums>_dwt`` and ``<sums>_n`` (zeroed before), for the
+    zero-sum step of `apply_dwt_code`. ``learn_on`` is 1 after a training
+    trial and 0 otherwise.
+    """
+    return f"""
 xcal_x = avg_s_lrn_pre*avg_s_lrn_post
 xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
 xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
 sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
-dwt += sender_on*rl_rate_post*lrate*xcal_bounded
+dwt = learn_on*sender_on*rl_rate_post*lrate*xcal_bounded
+dwt = dwt*int(abs(dwt) > dwt_thr*lrate)
+{sums}_dwt_post += dwt
+{sums}_n_post += int(dwt != 0)
 """
+
+
+def apply_dwt_code(sums: str) -> str:
+    """Return the synapse code that applies ``dwt`` (reference WtFmDWt).
+
+    A fraction ``sub_mean`` of the receiver's mean non-zero change is taken
+    from each non-zero change, so that a receiver's weights change with zero
+    sum; then ``dswt`` accumulates the change for the slow adaptation and
+    ``lwt`` and ``wt`` are updated. ``dwt`` keeps the applied change.
+    """
+    return f"""
+dwt -= sub_mean*int(dwt != 0)*{sums}_dwt_post/clip({sums}_n_post, 1, 1e12)
+dswt += dwt
+lwt = clip(lwt + dwt, 0, 1)
+wt = swt*2*{weight_sigmoid_expression()}
+"""
+
+
+def slow_sum_code(sums: str) -> str:
+    """Return the first synapse step of slow adaptation (reference SWtFmWt).
+
+    ``dswt`` is soft-bounded towards the ``swt`` limits and summed into the
+    receiver's ``<sums>_dswt``. ``slow_on`` is 1 in a slow-adaptation step.
+    """
+    return f"""
+dswt = slow_on*(int(dswt >= 0)*dswt*(swt_max - swt) + int(dswt < 0)*dswt*(swt - swt_min)) + (1 - slow_on)*dswt
+{sums}_dswt_post += slow_on*dswt
+"""
+
+
+def slow_apply_code(sums: str, scaling: bool) -> str:
+    """Return the second synapse step of slow adaptation.
+
+    ``swt`` moves by ``swt_lrate`` times the deviation of ``dswt`` from the
+    receiver's mean; ``lwt`` is recomputed so that ``wt`` stays the same. With
+    ``scaling``, synaptic scaling then moves ``lwt`` by ``-syn_scale_rate *
+    avg_dif_post`` (soft-bounded) and ``wt`` follows.
+    """
+    lwt_kept = weight_sigmoid_inverse_expression("wt/(2*swt)")
+    code = f"""
+swt += slow_on*swt_lrate*(dswt - {sums}_dswt_post/N_incoming)
+lwt = slow_on*{lwt_kept} + (1 - slow_on)*lwt
+dswt = (1 - slow_on)*dswt
+"""
+    if scaling:
+        code += """
+scale_step = -slow_on*syn_scale_rate*avg_dif_post
+lwt += int(scale_step >= 0)*scale_step*swt*(1 - lwt) + int(scale_step < 0)*scale_step*swt*lwt
+"""
+    return code + f"wt = swt*2*{weight_sigmoid_expression()}\n"
