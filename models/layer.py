@@ -7,6 +7,11 @@ Brian2's schedule gives the order of the reference's cycle: the layer's
 conductance stage (``before_groups``), the summed means and the pool
 (``groups``, order -1 and 0), then the layer's membrane stage (``groups``,
 order 1).
+
+With a trial duration, the layer also runs the reference's trial-boundary
+decay (NewState) on its neurons and its pool in the first step of every
+trial, and can take layer means once per trial (``trial_means``) through the
+same Synapses, for the trial-level learning code.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
 from equations import POOL_SUMS, NeuronModel, fffb_pool
+
+from .schedule import TRIAL_ORDER
 
 __all__ = ["Layer", "POOL_ORDER", "LAYER_ORDER"]
 
@@ -38,6 +45,16 @@ class Layer:
         The composed neuron model; it must declare ``g_i_pool`` as linked.
     inhibition : mapping, optional
         Overrides of the FFFB pool parameters (for example ``{"gi": 1.2}``).
+    trial : Quantity, optional
+        Duration of one trial; with it, the trial-boundary decay runs in the
+        first step of every trial.
+    trial_means : mapping, optional
+        Layer means taken in the first step of every trial: pool variable ->
+        neuron variable averaged (for example ``{"dtrg_mean": "dtrg_avg"}``).
+        The neuron model must declare each pool variable as linked.
+    namespace : mapping, optional
+        Further names the neuron equations and code use (for example the
+        phase controller's TimedArrays).
     """
 
     def __init__(
@@ -46,6 +63,9 @@ class Layer:
         n: int,
         model: NeuronModel,
         inhibition: Mapping | None = None,
+        trial=None,
+        trial_means: Mapping[str, str] | None = None,
+        namespace: Mapping | None = None,
     ):
         if not name.isidentifier() or name != name.lower():
             raise ValueError(
@@ -58,12 +78,22 @@ class Layer:
         self.n = n
         self.model = model
 
+        trial_means = dict(trial_means or {})
+        if trial_means and trial is None:
+            raise ValueError(
+                f"Layer '{name}' takes trial means {sorted(trial_means)} but has no "
+                "trial duration: pass trial=."
+            )
         pool_mechanism = fffb_pool()
         self.inhibition = pool_mechanism.parameters.resolve(inhibition)
+        pool_equations = pool_mechanism.equations + "".join(
+            f"{target} : 1  # layer mean of {source}, once per trial\n"
+            for target, source in trial_means.items()
+        )
         self.pool = NeuronGroup(
             1,
-            pool_mechanism.equations,
-            namespace=dict(self.inhibition),
+            pool_equations,
+            namespace={**self.inhibition, "decay_act": model.values["decay_act"]},
             name=f"{name}_pool",
             order=POOL_ORDER,
         )
@@ -74,16 +104,53 @@ class Layer:
             name=f"{name}_pool_fffb",
         )
 
-        self.group = model.make_group(n, name, order=LAYER_ORDER)
+        self.group = model.make_group(n, name, order=LAYER_ORDER, namespace=namespace)
         sums = "\n".join(
             f"{target}_post = {expression} : {unit} (summed)"
             for target, (expression, unit) in POOL_SUMS.items()
         )
         self.pool_input = Synapses(self.group, self.pool, sums, name=f"{name}_to_pool")
         self.pool_input.connect()
-        self.group.g_i_pool = linked_var(
-            self.pool, "g_i_pool", index=np.zeros(n, dtype=int)
-        )
+        to_pool = np.zeros(n, dtype=int)
+        self.group.g_i_pool = linked_var(self.pool, "g_i_pool", index=to_pool)
+
+        if trial_means:
+            self.pool.run_regularly(
+                "".join(f"{target} = 0\n" for target in trial_means),
+                dt=trial,
+                when="start",
+                order=TRIAL_ORDER["finish"],
+                name=f"{name}_pool_trial_zero",
+            )
+            self.pool_input.run_regularly(
+                "".join(
+                    f"{target}_post += {source}_pre/N_pre\n"
+                    for target, source in trial_means.items()
+                ),
+                dt=trial,
+                when="start",
+                order=TRIAL_ORDER["dwt"],
+                name=f"{name}_pool_trial_means",
+            )
+            for target in trial_means:
+                setattr(
+                    self.group, target, linked_var(self.pool, target, index=to_pool)
+                )
+        if trial is not None:
+            self.group.run_regularly(
+                model.decay_code(),
+                dt=trial,
+                when="start",
+                order=TRIAL_ORDER["decay"],
+                name=f"{name}_decay",
+            )
+            self.pool.run_regularly(
+                "\n".join(rule.statement() for rule in pool_mechanism.decay),
+                dt=trial,
+                when="start",
+                order=TRIAL_ORDER["decay"],
+                name=f"{name}_pool_decay",
+            )
 
     @property
     def objects(self) -> list:

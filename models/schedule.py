@@ -13,7 +13,9 @@ Learning code runs in the first time step of each trial (Brian2 2.8.0's
 ``run_regularly`` with dt = trial fires at t = 0, T, 2T, ...), so it reads the
 averages of the trial that has just finished and is gated by
 ``finished_train(t)``, the train flag of that trial (0 at t = 0). The run
-lasts one step longer than the trials, so the last trial's change is applied.
+lasts one step longer than the trials, so the last trial's change is applied. `TRIAL_ORDER` gives the order of the
+trial-level code within that first step; `Schedule.gate_code` defines the
+0/1 gates it uses.
 """
 
 from __future__ import annotations
@@ -24,7 +26,23 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import TimedArray, ms, second
 
-__all__ = ["PhaseTiming", "Schedule"]
+__all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
+
+#: Brian2 ``order`` (in the ``start`` slot of the first step of a trial) of the
+#: trial-level code, which reads the trial that has just finished:
+#: ``finish`` (receivers: act_p, RLrate, act_avg; sums zeroed), ``dwt``
+#: (synapses: XCAL; layer means), ``apply`` (synapses: weights; trg_avg),
+#: ``slow_sum`` and ``slow_apply`` (slow adaptation), ``record`` (monitors of
+#: the finished trial), ``decay`` (the trial-boundary decay of the new trial).
+TRIAL_ORDER = {
+    "finish": -30,
+    "dwt": -29,
+    "apply": -28,
+    "slow_sum": -27,
+    "slow_apply": -26,
+    "record": -20,
+    "decay": -10,
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,12 @@ class Schedule:
         Phase durations.
     dt : Quantity
         Simulation time step.
+    train_before : int, optional
+        Training trials run before this schedule (when a run is continued
+        from a checkpoint), so that slow adaptation keeps its interval.
+    slow_interval : int, optional
+        Slow adaptation (swt, synaptic scaling) follows every
+        ``slow_interval``-th training trial (reference SlowInterval).
     """
 
     def __init__(
@@ -87,6 +111,8 @@ class Schedule:
         train: Sequence[bool],
         timing: PhaseTiming | None = None,
         dt=1 * ms,
+        train_before: int = 0,
+        slow_interval: int = 100,
     ):
         inputs = np.asarray(inputs, dtype=float)
         targets = np.asarray(targets, dtype=float)
@@ -119,6 +145,11 @@ class Schedule:
                     "[0, 1]."
                 )
 
+        if train_before < 0 or slow_interval < 1:
+            raise ValueError(
+                f"Invalid train_before={train_before} or slow_interval="
+                f"{slow_interval}: expected train_before >= 0 and slow_interval >= 1."
+            )
         self.timing = timing or PhaseTiming()
         self.dt = dt
         self.minus_steps, self.trial_steps = self.timing.steps(dt)
@@ -140,6 +171,12 @@ class Schedule:
         self.finished_train = TimedArray(
             np.insert(train, 0, False).astype(float), dt=trial_dt, name="finished_train"
         )
+        trained = train_before + np.cumsum(train)
+        slow = train & (trained % slow_interval == 0)
+        self.train_before = train_before
+        self.slow_adapt = TimedArray(
+            np.insert(slow, 0, False).astype(float), dt=trial_dt, name="slow_adapt"
+        )
 
     @property
     def n_trials(self) -> int:
@@ -159,9 +196,29 @@ class Schedule:
             "trial_pattern": self.trial_pattern,
             "trial_train": self.trial_train,
             "finished_train": self.finished_train,
+            "slow_adapt": self.slow_adapt,
             "minus_steps": self.minus_steps,
             "trial_steps": self.trial_steps,
         }
+
+    @property
+    def n_train(self) -> int:
+        """Number of training trials."""
+        return int(self.train.sum())
+
+    @staticmethod
+    def gate_code() -> str:
+        """Return the 0/1 gates of the trial-level code, as Brian2 statements.
+
+        ``learn_on``: the finished trial was a training trial; ``slow_on``: it
+        completed a slow-adaptation interval; ``after_first``: this is not the
+        first step of the run.
+        """
+        return (
+            "learn_on = finished_train(t)\n"
+            "slow_on = slow_adapt(t)\n"
+            "after_first = int(t > 0.5*dt)\n"
+        )
 
     @staticmethod
     def phase_equations() -> str:

@@ -1,0 +1,493 @@
+"""Build the Brian2 objects of a layered network from a spec and a schedule.
+
+`LayeredNetwork` turns a `NetworkSpec` and a `Schedule` into Brian2 objects:
+one `Layer` (neurons plus FFFB pool) per layer, one `Synapses` per
+projection, the trial-level learning code as ``run_regularly`` operations and
+monitors sampled once per trial. Everything a trial does, including learning,
+is Brian2 code, so the same objects run on the runtime targets, in C++
+standalone and in CUDA standalone.
+
+In the first step of every trial, in the order of `TRIAL_ORDER`, the network
+
+1. finishes the last trial on the receiving neurons: ``act_p``, RLrate,
+   ``act_avg`` and the target-average error, and zeroes the receivers' sums;
+2. computes each learning synapse's XCAL change (gated by the train flag of
+   the finished trial) and sums it on the receiver; the pools take the layer
+   means of the target-average terms;
+3. applies the changes (zero-sum per receiver, soft-bounded ``lwt``,
+   ``wt = swt * 2 sigmoid(lwt)``) and updates ``trg_avg``;
+4. every slow-adaptation interval, adapts ``swt`` and scales the weights;
+5. records the finished trial (``act_m``, ``act_p``);
+6. decays the neurons for the new trial.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+from brian2 import Network, StateMonitor, Synapses, get_device, get_unit
+from brian2.core.variables import ArrayVariable
+from brian2.devices.device import all_devices
+
+from equations import G_UNIT, Mechanism, ParameterSet, neuron_model
+from equations.target_average import (
+    AVG_DIF_CODE,
+    TRG_AVG_CODE,
+    TRIAL_END_CODE,
+    TRIAL_MEANS,
+)
+from equations.xcal import (
+    RLRATE_CODE,
+    SYNAPSE_EQUATIONS,
+    apply_dwt_code,
+    dwt_code,
+    slow_apply_code,
+    slow_sum_code,
+)
+
+from .layer import Layer
+from .projection import initial_weights, projection_scale
+from .schedule import TRIAL_ORDER, Schedule
+from .spec import PROJECTION_PARAMETERS, NetworkSpec, ProjectionSpec
+
+__all__ = ["LayeredNetwork", "initial_state", "RECORDED"]
+
+#: Variables recorded once per trial for every layer that is not an input.
+RECORDED = ("act_m", "act_p")
+
+#: Synaptic variables of a learning projection that carry over between runs.
+SYNAPSE_STATE = ("wt", "swt", "lwt", "dwt", "dswt")
+
+
+def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
+    """Draw the initial weights and target averages of a network.
+
+    Returns a flat mapping ``"<object>.<variable>" -> array``: per projection
+    ``wt``, ``swt`` and ``lwt`` in synapse order (sender-major, ``k = i *
+    n_receiver + j``), and per hidden layer ``trg_avg`` (evenly spaced over
+    [trg_min, trg_max] in random order) and ``act_avg``.
+    """
+    rng = np.random.default_rng(seed)
+    state = {}
+    drawn = {}
+    for projection in spec.projections:
+        sender = spec.layer(projection.sender)
+        receiver = spec.layer(projection.receiver)
+        reciprocal = f"{projection.receiver}_to_{projection.sender}"
+        if (
+            spec.symmetric
+            and reciprocal in drawn
+            and spec.index(projection.sender) > spec.index(projection.receiver)
+        ):
+            weights = {key: value.T for key, value in drawn[reciprocal].items()}
+        else:
+            init = spec.weights
+            spct = 0.0 if receiver.kind == "target" else init.spct
+            weights = initial_weights(
+                (sender.size, receiver.size),
+                rng,
+                mean=init.mean,
+                var=init.var,
+                spct=spct,
+            )
+        drawn[projection.name] = weights
+        kept = ("wt", "swt", "lwt") if projection.learn else ("wt",)
+        for key in kept:
+            state[f"{projection.name}.{key}"] = weights[key].ravel().copy()
+
+    # A projection from a later to an earlier layer drawn before its
+    # reciprocal gets mirrored afterwards, so the order of the spec does not
+    # matter.
+    if spec.symmetric:
+        for projection in spec.projections:
+            reciprocal = f"{projection.receiver}_to_{projection.sender}"
+            later_sender = spec.index(projection.sender) > spec.index(
+                projection.receiver
+            )
+            if later_sender and reciprocal in drawn:
+                kept = ("wt", "swt", "lwt") if projection.learn else ("wt",)
+                for key in kept:
+                    value = drawn[reciprocal][key]
+                    state[f"{projection.name}.{key}"] = value.T.ravel().copy()
+
+    trg = neuron_model(trg_avg=True, pool="parameter").values
+    for layer in spec.layers:
+        if layer.kind != "hidden":
+            continue
+        values = {**trg, **spec.parameters, **layer.parameters}
+        levels = np.linspace(values["trg_min"], values["trg_max"], layer.size)
+        levels = rng.permutation(levels)
+        state[f"{layer.name}.trg_avg"] = levels
+        state[f"{layer.name}.act_avg"] = layer.expected_activity * levels
+    return state
+
+
+def _with_rate_input(model, projections: list[str]):
+    """Add the summed inputs of rate-code projections to a neuron model.
+
+    Each projection sums ``g_scale * wt * act * spikes_per_act`` into its own
+    receiver variable ``<projection>_drive`` (one summed target per
+    projection); at the start of the conductance stage the drives enter
+    ``g_e_raw`` as one cycle's worth of spike input, so that g_e and NMDA take
+    them in exactly as they take spikes.
+    """
+    declarations = "".join(
+        f"{name}_drive : siemens  # summed input of {name}, per cycle\n"
+        for name in projections
+    )
+    total = " + ".join(f"{name}_drive" for name in projections)
+    mechanism = Mechanism(
+        name="rate_input",
+        equations=declarations,
+        parameters=ParameterSet([]),
+        code={"conductance": f"g_e_raw += ({total})*dt/cycle\n"},
+    )
+    return dataclasses.replace(model, mechanisms=(mechanism, *model.mechanisms))
+
+
+class LayeredNetwork:
+    """The Brian2 objects of a network spec run on a schedule.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    schedule : Schedule
+    state : mapping, optional
+        Values ``"<object>.<variable>" -> array`` to start from, for example
+        from `initial_state` or a checkpoint (`LayeredNetwork.state`).
+
+    Attributes
+    ----------
+    layers : dict of Layer
+    projections : dict of Synapses
+    monitors : dict of StateMonitor
+        Per-trial records of `RECORDED`, per non-input layer.
+    network : brian2.Network
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        schedule: Schedule,
+        state: Mapping[str, np.ndarray] | None = None,
+    ):
+        self.spec = spec
+        self.schedule = schedule
+        self.trial = schedule.timing.trial
+        self.layers: dict[str, Layer] = {}
+        self.projections: dict[str, Synapses] = {}
+        self.monitors: dict[str, StateMonitor] = {}
+        objects = []
+
+        for layer_spec in spec.layers:
+            layer = self._make_layer(layer_spec)
+            self.layers[layer_spec.name] = layer
+            objects.extend(layer.objects)
+
+        for projection in spec.projections:
+            synapses = self._make_projection(projection)
+            self.projections[projection.name] = synapses
+            objects.append(synapses)
+
+        for layer_spec in spec.layers:
+            if layer_spec.kind == "input":
+                continue
+            monitor = StateMonitor(
+                self.layers[layer_spec.name].group,
+                list(RECORDED),
+                record=True,
+                dt=self.trial,
+                when="start",
+                order=TRIAL_ORDER["record"],
+                name=f"{layer_spec.name}_trials",
+            )
+            self.monitors[layer_spec.name] = monitor
+            objects.append(monitor)
+
+        self.network = Network(*objects)
+        if state is not None:
+            self.set_state(state)
+
+    # -- construction -------------------------------------------------------
+
+    def _learning_inputs(self, name: str) -> list[ProjectionSpec]:
+        return [p for p in self.spec.inputs_of(name) if p.learn]
+
+    def _make_layer(self, layer_spec) -> Layer:
+        schedule = self.schedule
+        kind = layer_spec.kind
+        learning_inputs = self._learning_inputs(layer_spec.name)
+        if kind == "input":
+            extra = schedule.input_equations()
+        elif kind == "target":
+            extra = schedule.target_equations()
+        else:
+            extra = schedule.phase_equations()
+        adapt = self._adapts(layer_spec)
+        for projection in learning_inputs:
+            extra += (
+                f"{projection.name}_dwt : 1  # sum of the non-zero changes\n"
+                f"{projection.name}_n : 1  # count of the non-zero changes\n"
+            )
+            if adapt:
+                extra += f"{projection.name}_dswt : 1  # sum of the bounded dswt\n"
+
+        model = neuron_model(
+            self.spec.neuron,
+            nmda=self.spec.nmda,
+            gabab=self.spec.gabab,
+            noise=self.spec.noise,
+            clamped=kind != "hidden",
+            phases=True,
+            target=kind == "target",
+            trg_avg=kind == "hidden",
+            parameters={**self.spec.parameters, **layer_spec.parameters},
+            extra_equations=extra,
+        )
+        inputs = self.spec.inputs_of(layer_spec.name)
+        if self.spec.neuron == "rate" and inputs:
+            model = _with_rate_input(model, [p.name for p in inputs])
+        layer = Layer(
+            layer_spec.name,
+            layer_spec.size,
+            model,
+            inhibition=layer_spec.inhibition,
+            trial=self.trial,
+            trial_means=TRIAL_MEANS if kind == "hidden" else None,
+            namespace=schedule.namespace(),
+        )
+
+        finish = schedule.gate_code() + "act_p = act_int\n"
+        if learning_inputs:
+            finish += RLRATE_CODE
+            for projection in learning_inputs:
+                finish += f"{projection.name}_dwt = 0\n{projection.name}_n = 0\n"
+                if adapt:
+                    finish += f"{projection.name}_dswt = 0\n"
+        if kind == "hidden":
+            finish += TRIAL_END_CODE
+        self._trial_code(layer.group, finish, "finish")
+        if kind == "hidden":
+            self._trial_code(layer.group, TRG_AVG_CODE, "apply")
+            if adapt:
+                self._trial_code(
+                    layer.group, schedule.gate_code() + AVG_DIF_CODE, "slow_sum"
+                )
+        return layer
+
+    def _adapts(self, layer_spec) -> bool:
+        """Whether the layer's incoming weights adapt slowly (not for targets)."""
+        return self.spec.swt_adapt and layer_spec.kind == "hidden"
+
+    def _make_projection(self, projection: ProjectionSpec) -> Synapses:
+        spec = self.spec
+        sender = spec.layer(projection.sender)
+        receiver = spec.layer(projection.receiver)
+        rel_total = sum(p.rel for p in spec.inputs_of(receiver.name))
+        scale = projection_scale(
+            sender.size,
+            sender.expected_activity,
+            sender.size,
+            rel=projection.rel,
+            rel_total=rel_total,
+            abs_scale=projection.abs_scale,
+        )
+        values = PROJECTION_PARAMETERS.resolve(
+            {**spec.learning, **projection.parameters}
+        )
+        if receiver.kind == "target":
+            # The reference's target layers learn without the zero-sum step.
+            values["sub_mean"] = 0.0
+        receiver_values = self.layers[receiver.name].model.values
+        namespace = {
+            **self.schedule.namespace(),
+            **values,
+            "g_scale": scale * G_UNIT,
+            "syn_scale_rate": receiver_values.get("syn_scale_rate", 0.0),
+        }
+        model = SYNAPSE_EQUATIONS if projection.learn else "wt : 1  # weight\n"
+        if spec.neuron == "spiking":
+            transmission = {
+                "on_pre": "g_e_raw_post += g_scale*wt",
+                "delay": projection.delay,
+            }
+        else:
+            # Rate-code senders send act as the equivalent number of spikes
+            # per cycle (the same equivalence the running averages use).
+            sender_values = self.layers[sender.name].model.values
+            namespace["spikes_per_act"] = (
+                sender_values["rate_avg_gain"] / sender_values["spike_gain"]
+            )
+            model += (
+                f"{projection.name}_drive_post = g_scale*wt*act_pre*spikes_per_act"
+                " : siemens (summed)\n"
+            )
+            transmission = {}
+        synapses = Synapses(
+            self.layers[sender.name].group,
+            self.layers[receiver.name].group,
+            model,
+            namespace=namespace,
+            name=projection.name,
+            **transmission,
+        )
+        synapses.connect(
+            i=np.repeat(np.arange(sender.size), receiver.size),
+            j=np.tile(np.arange(receiver.size), sender.size),
+        )
+        synapses.wt = 0.5
+        if projection.learn:
+            synapses.swt = 0.5
+            synapses.lwt = 0.5
+            gates = self.schedule.gate_code()
+            sums = projection.name
+            self._trial_code(synapses, gates + dwt_code(sums), "dwt", reduces=True)
+            self._trial_code(synapses, apply_dwt_code(sums), "apply")
+            if self._adapts(receiver):
+                self._trial_code(
+                    synapses, gates + slow_sum_code(sums), "slow_sum", reduces=True
+                )
+                self._trial_code(
+                    synapses,
+                    gates + slow_apply_code(sums, scaling=receiver.kind == "hidden"),
+                    "slow_apply",
+                )
+        return synapses
+
+    def _trial_code(self, owner, code: str, step: str, reduces: bool = False):
+        """Run ``code`` on ``owner`` in the first time step of every trial."""
+        kwargs = {}
+        if reduces and get_device() is all_devices.get("cuda_standalone"):
+            # Several synapses add to the same receiver variable: brian2cuda
+            # only uses atomic additions when asked for them.
+            from brian2cuda.device import CUDAStandaloneAtomicsCodeObject
+
+            kwargs["codeobj_class"] = CUDAStandaloneAtomicsCodeObject
+        owner.run_regularly(
+            code,
+            dt=self.trial,
+            when="start",
+            order=TRIAL_ORDER[step],
+            name=f"{owner.name}_trial_{step}",
+            **kwargs,
+        )
+
+    # -- state --------------------------------------------------------------
+
+    def state_variables(self) -> dict[str, tuple[object, str]]:
+        """Return the variables that carry over between runs.
+
+        Maps ``"<object>.<variable>"`` to ``(owner, variable)``: every state
+        variable of the layers and pools (not the linked ones) and the weights
+        of the learning projections.
+        """
+        variables = {}
+        for layer in self.layers.values():
+            for group in (layer.group, layer.pool):
+                for name, variable in group.variables.items():
+                    # Owners are weak proxies: compare names, not identities.
+                    owner = getattr(variable, "owner", None)
+                    if (
+                        name.startswith("_")
+                        or not isinstance(variable, ArrayVariable)
+                        or variable.read_only
+                        or getattr(owner, "name", None) != group.name
+                        or variable.size != len(group)
+                    ):
+                        continue
+                    variables[f"{group.name}.{name}"] = (group, name)
+        for projection in self.spec.projections:
+            synapses = self.projections[projection.name]
+            names = SYNAPSE_STATE if projection.learn else ("wt",)
+            for name in names:
+                variables[f"{projection.name}.{name}"] = (synapses, name)
+        return variables
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Return the current values of `state_variables` as plain arrays."""
+        return {
+            key: np.asarray(getattr(owner, name)[:], dtype=float).copy()
+            for key, (owner, name) in self.state_variables().items()
+        }
+
+    def set_state(self, state: Mapping[str, np.ndarray]):
+        """Set variables from ``"<object>.<variable>" -> array`` values.
+
+        Raises
+        ------
+        ValueError
+            For an unknown key or an array of the wrong size.
+        """
+        variables = self.state_variables()
+        for key, values in state.items():
+            if key not in variables:
+                raise ValueError(
+                    f"Unknown state variable '{key}': this network has "
+                    f"{len(variables)} state variables, for example "
+                    f"{sorted(variables)[:4]}."
+                )
+            owner, name = variables[key]
+            values = np.asarray(values, dtype=float)
+            if isinstance(owner, Synapses):
+                expected = self.spec_size(key)
+            else:
+                expected = len(owner)
+            if values.shape != (expected,):
+                raise ValueError(
+                    f"Mismatched state '{key}': shape {values.shape}, expected "
+                    f"({expected},)."
+                )
+            setattr(owner, name, values * self._unit(owner, name))
+
+    def run_args(self, state: Mapping[str, np.ndarray], schedule: Schedule) -> dict:
+        """Return standalone ``run_args`` that set ``state`` and ``schedule``.
+
+        The schedule must have the same number of trials and patterns as the
+        one the network was built with; only the values change.
+        """
+        if schedule.n_trials != self.schedule.n_trials:
+            raise ValueError(
+                f"Mismatched schedule: {schedule.n_trials} trials, the build has "
+                f"{self.schedule.n_trials}."
+            )
+        variables = self.state_variables()
+        args = {}
+        for key, values in state.items():
+            owner, name = variables[key]
+            args[getattr(owner, name)] = np.asarray(values, dtype=float) * self._unit(
+                owner, name
+            )
+        built = self.schedule
+        for name in ("trial_pattern", "trial_train", "finished_train", "slow_adapt"):
+            args[getattr(built, name)] = getattr(schedule, name).values
+        return args
+
+    def spec_size(self, key: str) -> int:
+        """Return the number of synapses of the projection in ``key``."""
+        projection = key.split(".")[0]
+        for p in self.spec.projections:
+            if p.name == projection:
+                return self.spec.layer(p.sender).size * self.spec.layer(p.receiver).size
+        raise KeyError(key)
+
+    @staticmethod
+    def _unit(owner, name):
+        return get_unit(owner.variables[name].dim)
+
+    # -- records ------------------------------------------------------------
+
+    def trial_records(self) -> dict[str, dict[str, np.ndarray]]:
+        """Return per-trial records: layer -> variable -> (n_trials, n) array.
+
+        Row k holds trial k (the monitors sample the first step of the next
+        trial; the sample at t = 0 is dropped).
+        """
+        records = {}
+        for name, monitor in self.monitors.items():
+            records[name] = {
+                variable: np.asarray(getattr(monitor, variable)).T[1:].copy()
+                for variable in RECORDED
+            }
+        return records

@@ -1,0 +1,255 @@
+"""Network specifications: layers, projections and parameter overrides.
+
+A spec is plain data, so that a model file reads like the method section of
+a paper::
+
+    NetworkSpec(
+        layers=[
+            LayerSpec("input", 25, "input", expected_activity=0.15),
+            LayerSpec("hidden", 100, "hidden", expected_activity=0.04),
+            LayerSpec("output", 25, "target", expected_activity=0.24),
+        ],
+        projections=[
+            ProjectionSpec("input", "hidden"),
+            ProjectionSpec("hidden", "output"),
+            ProjectionSpec("output", "hidden", rel=0.3),  # feedback
+        ],
+    )
+
+`NetworkSpec` checks names, sizes, kinds and parameters when it is made, so
+that a misspelt layer name fails before Brian2 builds anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from brian2 import ms
+
+from equations.parameters import ParameterSet
+from equations.xcal import LEARNING_PARAMETERS, SWT_PARAMETERS
+
+__all__ = [
+    "LAYER_KINDS",
+    "LayerSpec",
+    "ProjectionSpec",
+    "WeightInit",
+    "NetworkSpec",
+    "PROJECTION_PARAMETERS",
+]
+
+#: Kinds of layer: ``input`` (clamped in both phases), ``hidden`` (free) and
+#: ``target`` (free in the minus phase, clamped in the plus phase).
+LAYER_KINDS = ("input", "hidden", "target")
+
+#: Parameters a projection's learning rule accepts.
+PROJECTION_PARAMETERS: ParameterSet = LEARNING_PARAMETERS + SWT_PARAMETERS
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of a network.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case identifier (brian2cuda lower-cases the file names it reads).
+    size : int
+        Number of neurons.
+    kind : {"input", "hidden", "target"}
+        Role of the layer in the phases of a trial.
+    expected_activity : float
+        Expected fraction of active neurons (reference Inhib.ActAvg.Init). It
+        scales the projections this layer sends and initialises ``act_avg``.
+    inhibition : mapping
+        FFFB overrides, for example ``{"gi": 0.9}``.
+    parameters : mapping
+        Neuron parameter overrides for this layer (on top of the network's).
+    """
+
+    name: str
+    size: int
+    kind: str
+    expected_activity: float = 0.1
+    inhibition: Mapping = field(default_factory=dict)
+    parameters: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(
+                f"Invalid layer name {self.name!r}: use a lower-case Python identifier."
+            )
+        if int(self.size) != self.size or self.size < 1:
+            raise ValueError(
+                f"Invalid size {self.size!r} of layer '{self.name}': expected a "
+                "positive integer."
+            )
+        if self.kind not in LAYER_KINDS:
+            raise ValueError(
+                f"Invalid kind {self.kind!r} of layer '{self.name}'; valid kinds: "
+                f"{LAYER_KINDS}."
+            )
+        if not 0 < self.expected_activity <= 1:
+            raise ValueError(
+                f"Invalid expected_activity {self.expected_activity!r} of layer "
+                f"'{self.name}': expected a fraction in (0, 1]."
+            )
+
+
+@dataclass(frozen=True)
+class ProjectionSpec:
+    """An all-to-all excitatory projection from one layer to another.
+
+    Parameters
+    ----------
+    sender, receiver : str
+        Layer names.
+    rel : float
+        Relative strength among the receiver's projections (reference
+        PrjnScale.Rel; feedback projections use 0.1 to 0.3).
+    abs_scale : float
+        Absolute multiplier of the conductance (PrjnScale.Abs).
+    learn : bool
+        Whether the weights learn.
+    delay : Quantity
+        Synaptic delay (reference Delay 2 = 2 ms).
+    parameters : mapping
+        Learning parameter overrides for this projection (for example
+        ``{"lrate": 0.1}``), on top of the network's.
+    """
+
+    sender: str
+    receiver: str
+    rel: float = 1.0
+    abs_scale: float = 1.0
+    learn: bool = True
+    delay: object = field(default_factory=lambda: 2 * ms)
+    parameters: Mapping = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Name of the Synapses object, ``<sender>_to_<receiver>``."""
+        return f"{self.sender}_to_{self.receiver}"
+
+    def __post_init__(self):
+        if self.rel < 0 or self.abs_scale < 0:
+            raise ValueError(
+                f"Invalid scale rel={self.rel}, abs_scale={self.abs_scale} of "
+                f"projection '{self.name}': expected values >= 0."
+            )
+        if not self.delay >= 0 * ms:
+            raise ValueError(
+                f"Invalid delay {self.delay} of projection '{self.name}': expected "
+                "a time >= 0 ms."
+            )
+
+
+@dataclass(frozen=True)
+class WeightInit:
+    """Random initial weights (reference SWt.Init): wt = mean + U(-var, var).
+
+    ``spct`` is the share of the deviation that goes into ``swt``; projections
+    into target layers use 0.
+    """
+
+    mean: float = 0.5
+    var: float = 0.25
+    spct: float = 0.5
+
+    def __post_init__(self):
+        if not (0 <= self.mean <= 1 and 0 <= self.var <= 1 and 0 <= self.spct <= 1):
+            raise ValueError(
+                f"Invalid weight initialisation mean={self.mean}, var={self.var}, "
+                f"spct={self.spct}: expected values in [0, 1]."
+            )
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A layered, bidirectionally connected network.
+
+    Parameters
+    ----------
+    layers : sequence of LayerSpec
+        In creation order; symmetric initialisation copies the weights of a
+        projection from an earlier to a later layer onto its reciprocal.
+    projections : sequence of ProjectionSpec
+    neuron : {"spiking", "rate"}
+        AdEx spiking neurons or rate-code neurons, for every layer.
+    nmda, gabab : bool
+        Include the NMDA and GABA-B channels in every layer.
+    noise : bool
+        Include Poisson background noise conductances in every layer.
+    parameters : mapping
+        Neuron parameter overrides for every layer.
+    learning : mapping
+        Learning parameter overrides for every projection.
+    weights : WeightInit
+    symmetric : bool
+        Mirror the initial weights of reciprocal projections (Init.Sym).
+    swt_adapt : bool
+        Slow adaptation of ``swt`` and synaptic scaling (SWt.Adapt.On).
+    """
+
+    layers: Sequence[LayerSpec]
+    projections: Sequence[ProjectionSpec]
+    neuron: str = "spiking"
+    nmda: bool = True
+    gabab: bool = True
+    noise: bool = False
+    parameters: Mapping = field(default_factory=dict)
+    learning: Mapping = field(default_factory=dict)
+    weights: WeightInit = field(default_factory=WeightInit)
+    symmetric: bool = True
+    swt_adapt: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "projections", tuple(self.projections))
+        names = [layer.name for layer in self.layers]
+        if not names:
+            raise ValueError("Invalid network: it has no layers.")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"Duplicate layer names {duplicates}: names must differ.")
+        for projection in self.projections:
+            for role in ("sender", "receiver"):
+                name = getattr(projection, role)
+                if name not in names:
+                    close = difflib.get_close_matches(name, names, n=1)
+                    hint = f" Did you mean '{close[0]}'?" if close else ""
+                    raise ValueError(
+                        f"Unknown {role} layer '{name}' in projection "
+                        f"'{projection.name}'; layers: {names}.{hint}"
+                    )
+            if self.layer(projection.receiver).kind == "input":
+                raise ValueError(
+                    f"Invalid projection '{projection.name}': input layer "
+                    f"'{projection.receiver}' is clamped and cannot receive one."
+                )
+        pairs = [p.name for p in self.projections]
+        repeated = sorted({name for name in pairs if pairs.count(name) > 1})
+        if repeated:
+            raise ValueError(f"Duplicate projections {repeated}: each pair once.")
+        PROJECTION_PARAMETERS.resolve(self.learning)
+        for projection in self.projections:
+            PROJECTION_PARAMETERS.resolve({**self.learning, **projection.parameters})
+
+    def layer(self, name: str) -> LayerSpec:
+        """Return the layer called ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(
+            f"Unknown layer '{name}'; layers: {[x.name for x in self.layers]}."
+        )
+
+    def inputs_of(self, name: str) -> list[ProjectionSpec]:
+        """Return the projections into layer ``name``, in spec order."""
+        return [p for p in self.projections if p.receiver == name]
+
+    def index(self, name: str) -> int:
+        """Return the creation index of layer ``name``."""
+        return [layer.name for layer in self.layers].index(name)

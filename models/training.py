@@ -1,0 +1,441 @@
+"""Train and test a layered network on a task, in blocks of epochs.
+
+A run is split into blocks of ``block_epochs`` epochs. Each block is one
+Brian2 run of a whole schedule (trials, phases, clamping and learning are all
+Brian2 code). On the standalone devices the program is compiled once and
+every block runs the same binary, with the block's trial order and the state
+of the previous block passed as ``run_args``. After each block the weights
+and the rest of the network state are saved to ``checkpoint.npz`` together
+with the results so far, so an interrupted run resumes at the last finished
+block and loses nothing before it.
+
+Results come back as pandas DataFrames: one row per trial (errors, cosine
+difference and the minus-phase activity of the target layer) and one per
+epoch. Epochs are numbered from 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from brian2 import defaultclock, device, ms, prefs
+from brian2 import seed as seed_noise
+
+from . import devices
+from .network import LayeredNetwork, initial_state
+from .schedule import PhaseTiming, Schedule
+from .spec import NetworkSpec
+
+__all__ = ["Task", "TrainingResult", "train", "trial_table", "epoch_table"]
+
+#: Output units above this activity count as on (reference Clamp.ErrThr).
+ERR_THRESHOLD = 0.5
+
+CHECKPOINT = "checkpoint.npz"
+
+# NOTE: standalone programs compile their random seed in, so one binary can
+# serve every seed and block only if the noise seed is fixed. Every block
+# therefore draws the same noise stream on every device; ``seed`` sets the
+# initial weights and the trial order.
+NOISE_SEED = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    """Patterns of a task and the order in which trials show them.
+
+    Parameters
+    ----------
+    name : str
+    inputs, targets : arrays of shape (n_patterns, n_units)
+        Clamp values of the input and the target layer, in [0, 1].
+    input_layer, target_layer : str
+        Names of the layers they are clamped on.
+    epoch_trials : callable
+        ``epoch_trials(epoch, seed) -> (patterns, train)``: pattern indices and
+        train flags of the trials of one epoch (epochs numbered from 1).
+    """
+
+    name: str
+    inputs: np.ndarray
+    targets: np.ndarray
+    input_layer: str
+    target_layer: str
+    epoch_trials: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+
+    def check(self, spec: NetworkSpec):
+        """Raise ValueError if the patterns do not fit the network's layers."""
+        for role, name, patterns in (
+            ("input", self.input_layer, self.inputs),
+            ("target", self.target_layer, self.targets),
+        ):
+            layer = spec.layer(name)
+            if layer.kind != role:
+                raise ValueError(
+                    f"Invalid {role} layer '{name}' of task '{self.name}': the "
+                    f"network's layer has kind '{layer.kind}'."
+                )
+            if np.ndim(patterns) != 2 or np.shape(patterns)[1] != layer.size:
+                raise ValueError(
+                    f"Mismatched {role} patterns of task '{self.name}': shape "
+                    f"{np.shape(patterns)}, expected (n_patterns, {layer.size}) for "
+                    f"layer '{name}'."
+                )
+        if (
+            len(spec.layers)
+            and [layer.kind for layer in spec.layers].count("input") != 1
+        ):
+            raise ValueError(
+                f"Invalid network for task '{self.name}': expected exactly one "
+                "input layer."
+            )
+
+
+@dataclass
+class TrainingResult:
+    """What a training run returns."""
+
+    trials: pd.DataFrame
+    epochs: pd.DataFrame
+    state: dict = field(repr=False)
+    timings: dict = field(default_factory=dict)
+
+
+def trial_table(
+    records: dict, schedule: Schedule, task: Task, first_epoch: int, trials_per_epoch
+) -> pd.DataFrame:
+    """Return one row per trial of a block: errors and target-layer activity."""
+    act_m = records[task.target_layer]["act_m"]
+    act_p = records[task.target_layer]["act_p"]
+    targets = task.targets[schedule.patterns]
+    wrong = (act_m > ERR_THRESHOLD) != (targets > ERR_THRESHOLD)
+    norm = np.linalg.norm(act_m, axis=1) * np.linalg.norm(act_p, axis=1)
+    cos = np.where(
+        norm > 0, (act_m * act_p).sum(axis=1) / np.where(norm > 0, norm, 1), 0
+    )
+    index = np.arange(schedule.n_trials)
+    table = pd.DataFrame(
+        {
+            "epoch": first_epoch + index // trials_per_epoch,
+            "trial": index % trials_per_epoch,
+            "pattern": schedule.patterns,
+            "train": schedule.train,
+            "err": wrong.any(axis=1).astype(int),
+            "unit_err": wrong.sum(axis=1),
+            "sse": ((act_m - targets) ** 2).sum(axis=1),
+            "cos_diff": cos,
+        }
+    )
+    activity = pd.DataFrame(
+        act_m, columns=[f"act_m_{unit}" for unit in range(act_m.shape[1])]
+    )
+    return pd.concat([table, activity], axis=1)
+
+
+def epoch_table(trials: pd.DataFrame, zero_stop: int) -> pd.DataFrame:
+    """Return one row per epoch, from the training trials of `trial_table`.
+
+    ``pct_err`` is the fraction of error trials (0 to 1), ``first_zero`` the
+    first epoch with no error (NaN while there is none) and ``zero_run`` the
+    number of consecutive zero-error epochs ending at this one.
+    """
+    train = trials[trials["train"]]
+    epochs = (
+        train.groupby("epoch")
+        .agg(
+            pct_err=("err", "mean"),
+            unit_err=("unit_err", "mean"),
+            sse=("sse", "mean"),
+            cos_diff=("cos_diff", "mean"),
+            n_trials=("err", "size"),
+        )
+        .reset_index()
+    )
+    zero = epochs["pct_err"].to_numpy() == 0
+    first = np.nan
+    firsts, runs = [], []
+    run = 0
+    for epoch, is_zero in zip(epochs["epoch"], zero, strict=True):
+        run = run + 1 if is_zero else 0
+        if is_zero and np.isnan(first):
+            first = epoch
+        firsts.append(first)
+        runs.append(run)
+    epochs["first_zero"] = pd.array(firsts, dtype="Float64").astype("Int64")
+    epochs["zero_run"] = runs
+    epochs["done"] = epochs["zero_run"] >= zero_stop
+    return epochs
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]):
+    """Write a file through a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _save_checkpoint(path: Path, state: dict, epochs_done: int, config: str, trials):
+    arrays = {f"state/{key}": value for key, value in state.items()}
+    arrays["epochs_done"] = np.array(epochs_done)
+    arrays["config"] = np.array(config)
+    for column in trials.columns:
+        arrays[f"trials/{column}"] = trials[column].to_numpy()
+
+    def write(temporary):
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    _atomic_write(path, write)
+
+
+def _load_checkpoint(path: Path, config: str):
+    with np.load(path, allow_pickle=False) as data:
+        saved = str(data["config"])
+        if saved != config:
+            raise ValueError(
+                f"Checkpoint {path} was written by another configuration:\n"
+                f"  saved:   {saved}\n  current: {config}\n"
+                "Use another output directory, or delete the checkpoint to start over."
+            )
+        state = {
+            key.removeprefix("state/"): data[key]
+            for key in data.files
+            if key.startswith("state/")
+        }
+        trials = pd.DataFrame(
+            {
+                key.removeprefix("trials/"): data[key]
+                for key in data.files
+                if key.startswith("trials/")
+            }
+        )
+        return state, int(data["epochs_done"]), trials
+
+
+def _check_finite(network: LayeredNetwork, records: dict, first_epoch, per_epoch):
+    """Stop with the layer, neuron and trial if a membrane potential is NaN."""
+    for name, layer in network.layers.items():
+        v = np.asarray(layer.group.v[:])
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size == 0:
+            continue
+        where = ""
+        if name in records:
+            rows = np.flatnonzero(~np.isfinite(records[name]["act_m"]).all(axis=1))
+            if rows.size:
+                trial = int(rows[0])
+                t = trial * network.trial
+                where = (
+                    f", first seen in trial {trial} of the block (epoch "
+                    f"{first_epoch + trial // per_epoch}, t = {t})"
+                )
+        raise FloatingPointError(
+            f"NaN membrane potential in layer '{name}', neuron {int(bad[0])}{where}. "
+            "Check the parameter overrides of this layer (conductances and time "
+            "constants)."
+        )
+
+
+def _select(device_name: str, build_dir):
+    """Make ``device_name`` the active device with dt = 1 ms."""
+    if build_dir is None and device_name not in devices.STANDALONE_DEVICES:
+        devices.reset_device()
+        if device_name != "runtime":
+            prefs.codegen.target = device_name
+    else:
+        devices.select_device(device_name, build_dir)
+    defaultclock.dt = 1 * ms
+
+
+def train(
+    spec: NetworkSpec,
+    task: Task,
+    *,
+    seed: int = 1,
+    epochs: int = 100,
+    device_name: str = "cpp_standalone",
+    out: str | os.PathLike | None = None,
+    block_epochs: int = 5,
+    zero_stop: int = 5,
+    timing: PhaseTiming | None = None,
+    build_dir: str | os.PathLike | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    stop_after_blocks: int | None = None,
+) -> TrainingResult:
+    """Train ``spec`` on ``task`` until ``zero_stop`` zero-error epochs in a row.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    task : Task
+    seed : int
+        Seed of the initial weights and of the trial order.
+    epochs : int
+        Largest number of epochs.
+    device_name : str
+        One of `models.devices.DEVICES` ("runtime", "numpy", "cython",
+        "cpp_standalone", "cuda_standalone").
+    out : path, optional
+        Directory for ``trials.csv``, ``epochs.csv`` and ``checkpoint.npz``.
+    block_epochs : int
+        Epochs per Brian2 run and per checkpoint. The stop rule is checked
+        after each block; results after the stopping epoch are dropped.
+    zero_stop : int
+        Stop after this many consecutive epochs without an error.
+    timing : PhaseTiming, optional
+        Phase durations (150 + 50 ms by default).
+    build_dir : path, optional
+        Standalone project directory (default ``<out>/build`` or a temporary
+        one).
+    resume : bool
+        Continue from ``<out>/checkpoint.npz`` if it exists.
+    progress : bool
+        Print one line per block to stderr.
+    stop_after_blocks : int, optional
+        Stop (as if interrupted) after this many blocks of this call.
+
+    Raises
+    ------
+    ValueError
+        For a negative number of epochs, an unknown device, or patterns that do
+        not fit the network.
+    """
+    if int(epochs) != epochs or epochs < 0:
+        raise ValueError(
+            f"Invalid number of epochs {epochs!r}: expected an integer >= 0."
+        )
+    if int(block_epochs) != block_epochs or block_epochs < 1:
+        raise ValueError(
+            f"Invalid block_epochs {block_epochs!r}: expected an integer >= 1."
+        )
+    if device_name not in devices.DEVICES:
+        raise ValueError(
+            f"Unknown device {device_name!r}; valid devices: {list(devices.DEVICES)}."
+        )
+    task.check(spec)
+    timing = timing or PhaseTiming()
+    out = Path(out) if out is not None else None
+    config = json.dumps(
+        {
+            "spec": repr(spec),
+            "task": task.name,
+            "seed": seed,
+            "block_epochs": block_epochs,
+            "timing": [float(timing.minus / ms), float(timing.plus / ms)],
+            "device": device_name,
+        },
+        sort_keys=True,
+    )
+
+    state = initial_state(spec, seed)
+    epochs_done = 0
+    trials = pd.DataFrame()
+    if out is not None and resume and (out / CHECKPOINT).exists():
+        state, epochs_done, trials = _load_checkpoint(out / CHECKPOINT, config)
+        if progress:
+            print(f"resuming {task.name} from epoch {epochs_done}", file=sys.stderr)
+
+    per_epoch = len(task.epoch_trials(1, seed)[0])
+    timings = {"compile_s": None, "run_s": 0.0, "binary_s": 0.0, "blocks": 0}
+    built = None
+    blocks_run = 0
+    start = time.perf_counter()
+    while epochs_done < epochs:
+        if not trials.empty and epoch_table(trials, zero_stop)["done"].any():
+            break
+        if stop_after_blocks is not None and blocks_run >= stop_after_blocks:
+            break
+        first = epochs_done + 1
+        plan = [task.epoch_trials(e, seed) for e in range(first, first + block_epochs)]
+        patterns = np.concatenate([p for p, _ in plan])
+        train_flags = np.concatenate([t for _, t in plan])
+        train_before = int(trials["train"].sum()) if not trials.empty else 0
+        schedule = Schedule(
+            task.inputs,
+            task.targets,
+            patterns,
+            train_flags,
+            timing=timing,
+            train_before=train_before,
+        )
+
+        block_start = time.perf_counter()
+        if device_name not in devices.STANDALONE_DEVICES:
+            # Runtime targets rebuild the objects for every block.
+            _select(device_name, build_dir)
+            seed_noise(NOISE_SEED)
+            network = LayeredNetwork(spec, schedule, state)
+            network.network.run(schedule.duration, report="text" if progress else None)
+        else:
+            if built is None:
+                directory = Path(
+                    build_dir
+                    or (out / "build" if out is not None else tempfile.mkdtemp())
+                )
+                _select(device_name, directory)
+                seed_noise(NOISE_SEED)
+                built = LayeredNetwork(spec, schedule, state)
+                built.network.run(schedule.duration)
+                compiled = devices.build_cached(directory)
+                timings["compile_s"] = compiled["compile_s"]
+                timings["reused_binary"] = compiled["reused"]
+            # Every block runs the same binary with its own trials and state.
+            device.run(
+                directory=str(directory.resolve()),
+                with_output=False,
+                run_args=built.run_args(state, schedule),
+            )
+            timings["binary_s"] += device.timers["run_binary"]
+            network = built
+        timings["run_s"] += time.perf_counter() - block_start
+
+        records = network.trial_records()
+        _check_finite(network, records, first, per_epoch)
+        block = trial_table(records, schedule, task, first, per_epoch)
+        trials = pd.concat([trials, block], ignore_index=True)
+        state = network.state()
+        epochs_done += block_epochs
+        blocks_run += 1
+        timings["blocks"] += 1
+
+        if out is not None:
+            _save_checkpoint(out / CHECKPOINT, state, epochs_done, config, trials)
+        if progress:
+            summary = epoch_table(trials, zero_stop).iloc[-1]
+            print(
+                f"{task.name} seed {seed}: epoch {epochs_done}/{epochs}, "
+                f"pct_err {summary['pct_err']:.2f}, "
+                f"{time.perf_counter() - block_start:.1f} s",
+                file=sys.stderr,
+            )
+
+    timings["wall_s"] = time.perf_counter() - start
+    if not trials.empty:
+        # The last block may run past the epoch limit.
+        trials = trials[trials["epoch"] <= epochs].reset_index(drop=True)
+    epochs_df = epoch_table(trials, zero_stop) if not trials.empty else pd.DataFrame()
+    if not epochs_df.empty and epochs_df["done"].any():
+        last = int(epochs_df.loc[epochs_df["done"], "epoch"].iloc[0])
+        epochs_df = epochs_df[epochs_df["epoch"] <= last]
+        trials = trials[trials["epoch"] <= last].reset_index(drop=True)
+    if out is not None:
+        _atomic_write(out / "trials.csv", lambda p: trials.to_csv(p, index=False))
+        _atomic_write(out / "epochs.csv", lambda p: epochs_df.to_csv(p, index=False))
+    return TrainingResult(trials, epochs_df, state, timings)

@@ -1,0 +1,184 @@
+"""Layered networks: in-build learning timing, clamping, pooled inhibition, specs."""
+
+import numpy as np
+import pytest
+from brian2 import StateMonitor, ms, nS, prefs
+
+from equations.xcal import rl_rate, xcal
+from models.network import LayeredNetwork, initial_state
+from models.ra25 import ra25_spec
+from models.schedule import Schedule
+from models.spec import LayerSpec, NetworkSpec, ProjectionSpec
+from models.training import Task, train
+
+INPUTS = np.array(
+    [[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], [1, 0, 1, 0, 1, 0]], dtype=float
+)
+TARGETS = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]], dtype=float)
+
+
+def small_spec(**overrides):
+    fields = {
+        "layers": [
+            LayerSpec("inp", 6, "input", expected_activity=0.5),
+            LayerSpec("out", 4, "target", expected_activity=0.5),
+        ],
+        "projections": [ProjectionSpec("inp", "out")],
+        "learning": {"lrate": 0.2},
+    }
+    fields.update(overrides)
+    return NetworkSpec(**fields)
+
+
+def run_small(patterns, train_flags, spec=None, monitors=()):
+    """Run the small network on numpy; return the network and its monitors."""
+    prefs.codegen.target = "numpy"
+    spec = spec or small_spec()
+    schedule = Schedule(INPUTS, TARGETS, patterns, train_flags)
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
+    made = {}
+    for name, (owner_name, variables) in monitors:
+        owner = (
+            network.projections[owner_name]
+            if owner_name in network.projections
+            else network.layers[owner_name].group
+        )
+        made[name] = StateMonitor(owner, variables, record=True, when="end")
+    network.network.add(*made.values())
+    network.network.run(schedule.duration)
+    return network, made
+
+
+def test_weight_change_after_trial_uses_that_trials_averages():
+    monitors = (
+        ("pre", ("inp", ["avg_s_lrn", "avg_m_lrn"])),
+        ("post", ("out", ["avg_s_lrn", "avg_m_lrn", "avg_s", "avg_m"])),
+        ("syn", ("inp_to_out", ["lwt"])),
+    )
+    network, m = run_small([0, 1, 2], [True, True, False], monitors=monitors)
+    synapses = network.projections["inp_to_out"]
+    i, j = np.asarray(synapses.i[:]), np.asarray(synapses.j[:])
+    lrate = 0.2
+
+    changed = 0
+    for trial in (0, 1):
+        end = (trial + 1) * 200 - 1  # last step of the trial
+        start = end + 1  # first step of the next trial: the update
+        pre_s, pre_m = m["pre"].avg_s_lrn[:, end], m["pre"].avg_m_lrn[:, end]
+        post_s, post_m = m["post"].avg_s_lrn[:, end], m["post"].avg_m_lrn[:, end]
+        rl = rl_rate(m["post"].avg_s[:, end], m["post"].avg_m[:, end])
+        f = xcal(pre_s[i] * post_s[j], pre_m[i] * post_m[j])
+        lwt = m["syn"].lwt[:, end]
+        bounded = np.where(f > 0, f * (1 - lwt), f * lwt)
+        sender_on = (pre_s[i] >= 0.01) | (pre_m[i] >= 0.01)
+        dwt = sender_on * rl[j] * lrate * bounded
+        dwt[np.abs(dwt) <= 1e-4 * lrate] = 0  # target receivers: no zero-sum step
+        expected = np.clip(lwt + dwt, 0, 1)
+        np.testing.assert_allclose(m["syn"].lwt[:, start], expected, atol=1e-12)
+        changed += np.count_nonzero(dwt)
+    assert changed > 10  # the check compared real changes, not zeros
+
+    # The third trial is a test trial: no change after it.
+    np.testing.assert_array_equal(m["syn"].lwt[:, 600], m["syn"].lwt[:, 599])
+
+
+def test_target_follows_pattern_in_plus_phase_of_training_only():
+    network, _ = run_small([0, 1, 0], [True, True, False])
+    act_p = network.trial_records()["out"]["act_p"]
+    for trial, pattern in ((0, 0), (1, 1)):
+        on = TARGETS[pattern] > 0.5
+        assert act_p[trial, on].min() > 0.3
+        assert act_p[trial, ~on].max() < 0.05
+    # Test trial: the target is free, so act_p is not the clamped pattern.
+    assert not np.allclose(act_p[2], act_p[0], atol=0.05)
+
+
+def pool_spec(gi):
+    return NetworkSpec(
+        layers=[
+            LayerSpec("inp", 6, "input", expected_activity=0.5),
+            LayerSpec(
+                "hid", 20, "hidden", expected_activity=0.2, inhibition={"gi": gi}
+            ),
+        ],
+        projections=[ProjectionSpec("inp", "hid", learn=False)],
+        gabab=False,
+    )
+
+
+def test_stronger_inhibition_lowers_activity_and_pool_follows_fffb():
+    rates = {}
+    for gi in (1.0, 2.0):
+        prefs.codegen.target = "numpy"
+        spec = pool_spec(gi)
+        schedule = Schedule(INPUTS, TARGETS[:, :1], [0], [False])
+        network = LayeredNetwork(spec, schedule, initial_state(spec, seed=1))
+        layer = network.layers["hid"]
+        record = StateMonitor(
+            layer.pool,
+            ["ge_mean", "act_mean", "act_avg", "fbi", "g_i_pool"],
+            record=True,
+            when="end",
+        )
+        spikes = StateMonitor(layer.group, ["spike"], record=True, when="end")
+        network.network.add(record, spikes)
+        network.network.run(199 * ms)  # inside one trial: no decay
+        rates[gi] = spikes.spike[:].sum()
+
+        # Recompute the pool from its recorded inputs with the FFFB recurrence.
+        p = layer.inhibition
+        ge = record.ge_mean[0] / nS
+        act = record.act_mean[0]
+        act_avg, fbi = record.act_avg[0][0], record.fbi[0][0] / nS
+        expected = [record.g_i_pool[0][0] / nS]
+        for step in range(1, len(ge)):
+            act_avg += (act[step] - act_avg) / float(p["tau_act_avg"] / ms)
+            ffi = p["ff"] * max(ge[step] - p["ff0"] / nS, 0)
+            ffi += p["ffex"] * max(ge[step] - p["ffex0"] / nS, 0)
+            fbi += (p["fb"] / nS * act_avg - fbi) / float(p["tau_fb"] / ms)
+            expected.append(p["gi"] * max(ffi + fbi, p["g_bg"] / nS))
+        np.testing.assert_allclose(record.g_i_pool[0] / nS, expected, rtol=1e-9)
+        assert record.g_i_pool[0].max() > 0
+    assert rates[1.0] > 0
+    assert rates[2.0] < 0.8 * rates[1.0]
+
+
+def test_reciprocal_projections_start_symmetric():
+    spec = ra25_spec()
+    state = initial_state(spec, seed=4)
+    for forward, back, shape in (
+        ("hidden1_to_hidden2", "hidden2_to_hidden1", (100, 100)),
+        ("hidden2_to_output", "output_to_hidden2", (100, 25)),
+    ):
+        for variable in ("wt", "swt", "lwt"):
+            np.testing.assert_array_equal(
+                state[f"{back}.{variable}"].reshape(shape[::-1]),
+                state[f"{forward}.{variable}"].reshape(shape).T,
+            )
+    # Target receivers keep all the variance in lwt (swt = 0.5).
+    assert np.all(state["hidden2_to_output.swt"] == 0.5)
+    assert state["input_to_hidden1.swt"].std() > 0.05
+
+
+def test_unknown_layer_in_projection_is_named():
+    with pytest.raises(ValueError, match="'hiden'.*Did you mean 'hid'"):
+        NetworkSpec(
+            layers=[LayerSpec("inp", 2, "input"), LayerSpec("hid", 2, "hidden")],
+            projections=[ProjectionSpec("inp", "hiden")],
+        )
+
+
+def test_bad_training_arguments_name_the_value(tmp_path):
+    spec = small_spec()
+
+    def epoch(epoch, seed):
+        return np.arange(3), np.ones(3, dtype=bool)
+
+    task = Task("toy", INPUTS, TARGETS, "inp", "out", epoch)
+    with pytest.raises(ValueError, match="-2"):
+        train(spec, task, epochs=-2, device_name="numpy")
+    with pytest.raises(ValueError, match="'gpu'"):
+        train(spec, task, epochs=1, device_name="gpu")
+    wrong = Task("toy", INPUTS[:, :5], TARGETS, "inp", "out", epoch)
+    with pytest.raises(ValueError, match=r"\(3, 5\).*\(n_patterns, 6\)"):
+        train(spec, wrong, epochs=1, device_name="numpy")
