@@ -179,6 +179,9 @@ class LayeredNetwork:
         self.layers: dict[str, Layer] = {}
         self.projections: dict[str, Synapses] = {}
         self.monitors: dict[str, StateMonitor] = {}
+        # Per-trial TimedArrays that the generated code reads, which are the
+        # ones a standalone binary accepts as run_args.
+        self._per_trial_tables: set[str] = set()
         objects = []
 
         for layer_spec in spec.layers:
@@ -219,10 +222,14 @@ class LayeredNetwork:
         schedule = self.schedule
         kind = layer_spec.kind
         learning_inputs = self._learning_inputs(layer_spec.name)
+        # Every layer runs the gated trial code; clamped layers read patterns.
+        self._per_trial_tables.update({"finished_train", "slow_adapt"})
         if kind == "input":
             extra = schedule.input_equations()
+            self._per_trial_tables.add("trial_pattern")
         elif kind == "target":
             extra = schedule.target_equations()
+            self._per_trial_tables.update({"trial_pattern", "trial_train"})
         else:
             extra = schedule.phase_equations()
         adapt = self._adapts(layer_spec)
@@ -460,7 +467,7 @@ class LayeredNetwork:
                 owner, name
             )
         built = self.schedule
-        for name in ("trial_pattern", "trial_train", "finished_train", "slow_adapt"):
+        for name in sorted(self._per_trial_tables):
             args[getattr(built, name)] = getattr(schedule, name).values
         return args
 

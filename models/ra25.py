@@ -177,7 +177,10 @@ def main(argv=None) -> int:
         help="AdEx spiking or rate-code neurons",
     )
     parser.add_argument(
-        "--no-noise", action="store_true", help="switch the background noise off"
+        "--noise",
+        action="store_true",
+        help="add the Poisson background noise of the reference's first ra25 "
+        "parameters (10 Hz x 1 nS excitatory, 5 Hz x 1 nS inhibitory)",
     )
     parser.add_argument(
         "--block-epochs",
@@ -192,6 +195,12 @@ def main(argv=None) -> int:
         help="stop after this many zero-error epochs in a row (default 5)",
     )
     parser.add_argument(
+        "--build-dir",
+        default=None,
+        help="standalone project directory (default DIR/build); a later run "
+        "with the same network reuses its compiled binary",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="ignore an existing checkpoint in --out and start over",
@@ -199,7 +208,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
 
-    spec = ra25_spec(args.neuron, noise=not args.no_noise)
+    spec = ra25_spec(args.neuron, noise=args.noise)
     result = train(
         spec,
         ra25_task(),
@@ -210,6 +219,7 @@ def main(argv=None) -> int:
         block_epochs=args.block_epochs,
         zero_stop=args.zero_stop,
         resume=not args.fresh,
+        build_dir=args.build_dir,
         progress=not args.quiet,
     )
     epochs = result.epochs

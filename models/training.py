@@ -16,6 +16,7 @@ epoch. Epochs are numbered from 1.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 from brian2 import defaultclock, device, ms, prefs
 from brian2 import seed as seed_noise
+from brian2.devices.device import all_devices, get_device
 
 from . import devices
 from .network import LayeredNetwork, initial_state
@@ -254,6 +256,10 @@ def _check_finite(network: LayeredNetwork, records: dict, first_epoch, per_epoch
 
 def _select(device_name: str, build_dir):
     """Make ``device_name`` the active device with dt = 1 ms."""
+    # Brian2 objects of an earlier network stay alive until the cycle
+    # collector runs, and their names would make Brian2 number the new code
+    # objects ("..._1"), which changes the generated sources.
+    gc.collect()
     if build_dir is None and device_name not in devices.STANDALONE_DEVICES:
         devices.reset_device()
         if device_name != "runtime":
@@ -261,6 +267,46 @@ def _select(device_name: str, build_dir):
     else:
         devices.select_device(device_name, build_dir)
     defaultclock.dt = 1 * ms
+
+
+# The standalone network built last in this process, with the key it was built
+# for: (spec, number of trials per block, timing, device, directory).
+_last_build: dict = {}
+
+
+def _standalone_network(spec, schedule, state, device_name, directory):
+    """Return a built standalone network for ``spec``, reusing the last one.
+
+    Brian2 can hold one standalone project per process. When the last network
+    built here has the same spec, block size, timing, device and directory,
+    and the device still holds that project, its binary is reused with new
+    ``run_args``; otherwise the project is generated and compiled (or its
+    binary reused by `models.devices.build_cached` when the sources match).
+    """
+    key = (
+        repr(spec),
+        schedule.n_trials,
+        schedule.timing,
+        device_name,
+        str(directory),
+    )
+    current = get_device()
+    if (
+        _last_build.get("key") == key
+        and current is all_devices.get(device_name)
+        and getattr(current, "project_dir", None) == str(directory)
+        and bool(getattr(current, "code_objects", None))
+    ):
+        return _last_build["network"], {"compile_s": 0.0, "reused": True}
+
+    _last_build.clear()
+    _select(device_name, directory)
+    seed_noise(NOISE_SEED)
+    network = LayeredNetwork(spec, schedule, state)
+    network.network.run(schedule.duration)
+    compiled = devices.build_cached(directory)
+    _last_build.update(key=key, network=network)
+    return network, compiled
 
 
 def train(
@@ -388,17 +434,15 @@ def train(
                 directory = Path(
                     build_dir
                     or (out / "build" if out is not None else tempfile.mkdtemp())
+                ).resolve()
+                built, compiled = _standalone_network(
+                    spec, schedule, state, device_name, directory
                 )
-                _select(device_name, directory)
-                seed_noise(NOISE_SEED)
-                built = LayeredNetwork(spec, schedule, state)
-                built.network.run(schedule.duration)
-                compiled = devices.build_cached(directory)
                 timings["compile_s"] = compiled["compile_s"]
                 timings["reused_binary"] = compiled["reused"]
             # Every block runs the same binary with its own trials and state.
             device.run(
-                directory=str(directory.resolve()),
+                directory=str(directory),
                 with_output=False,
                 run_args=built.run_args(state, schedule),
             )

@@ -1,0 +1,63 @@
+"""Training runs: checkpoints, resuming, the ra25 command line, ra25 learning."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import ra25
+from models.network import initial_state
+from models.training import train
+
+
+@pytest.mark.standalone
+def test_resumed_run_ends_with_the_same_weights(tmp_path):
+    spec = ra25.ra25_spec()
+    task = ra25.ra25_task()
+    build = tmp_path / "build"
+    options = dict(epochs=2, block_epochs=1, device_name="cpp_standalone", seed=2)
+
+    whole = train(spec, task, out=tmp_path / "whole", build_dir=build, **options)
+    first = train(
+        spec,
+        task,
+        out=tmp_path / "split",
+        build_dir=build,
+        stop_after_blocks=1,
+        **options,
+    )
+    assert first.epochs["epoch"].tolist() == [1]
+    assert (tmp_path / "split" / "checkpoint.npz").exists()
+    resumed = train(spec, task, out=tmp_path / "split", build_dir=build, **options)
+
+    assert resumed.epochs["epoch"].tolist() == [1, 2]
+    for key, values in whole.state.items():
+        np.testing.assert_array_equal(resumed.state[key], values, err_msg=key)
+    # The weights did learn, so equality is not the trivial one.
+    initial = initial_state(spec, seed=2)
+    assert not np.allclose(
+        whole.state["hidden2_to_output.wt"], initial["hidden2_to_output.wt"]
+    )
+    pd.testing.assert_frame_equal(resumed.trials, whole.trials)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    spec = ra25.ra25_spec()
+    task = ra25.ra25_task()
+    out = tmp_path / "run"
+    train(spec, task, epochs=1, block_epochs=1, device_name="numpy", out=out, seed=1)
+    with pytest.raises(ValueError, match="another configuration"):
+        train(
+            spec, task, epochs=2, block_epochs=1, device_name="numpy", out=out, seed=5
+        )
+
+
+def test_command_line_rejects_bad_values(capsys):
+    for argv, value in (
+        (["--epochs", "-3"], "-3"),
+        (["--device", "gpu"], "gpu"),
+        (["--block-epochs", "0"], "0"),
+    ):
+        with pytest.raises(SystemExit) as stop:
+            ra25.main(argv)
+        assert stop.value.code != 0
+        assert value in capsys.readouterr().err
