@@ -114,7 +114,9 @@ FIGURES = {
             "analysis.threshold",
         ),
         FigureEntry(
-            "stabilization", "NMDA and GABA-B stabilise a sparse firing pattern"
+            "stabilization",
+            "NMDA and GABA-B stabilise a sparse firing pattern",
+            "analysis.stabilization",
         ),
         FigureEntry(
             "mnist", "spiking XCAL network on MNIST against rate-code and backprop"
