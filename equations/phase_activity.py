@@ -5,7 +5,7 @@ v1.2.94, ActInt with Dt.IntTau), reset to 0 at the start of every trial::
 
     act_int <- act_int + (act - act_int) dt/tau_int    (rate x 3 in the plus phase)
 
-``act_m`` holds ``act_int`` at the end of the minus phase (the network's
+``act_m`` is ``act_int`` at the end of the minus phase (the network's
 prediction) and ``act_p`` at the end of the plus phase (the outcome); errors,
 the cosine difference and the target-average activity are computed from them.
 At the end of the minus phase a target layer also restarts its rate estimate

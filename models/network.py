@@ -285,7 +285,7 @@ class LayeredNetwork:
         return layer
 
     def _adapts(self, layer_spec) -> bool:
-        """Whether the layer's incoming weights adapt slowly (not for targets)."""
+        """Return whether the layer's incoming weights adapt slowly (not targets)."""
         return self.spec.swt_adapt and layer_spec.kind == "hidden"
 
     def _make_projection(self, projection: ProjectionSpec) -> Synapses:
@@ -301,6 +301,7 @@ class LayeredNetwork:
             rel_total=rel_total,
             abs_scale=projection.abs_scale,
         )
+
         values = PROJECTION_PARAMETERS.resolve(
             {**spec.learning, **projection.parameters}
         )
@@ -340,11 +341,13 @@ class LayeredNetwork:
             name=projection.name,
             **transmission,
         )
+
         synapses.connect(
             i=np.repeat(np.arange(sender.size), receiver.size),
             j=np.tile(np.arange(receiver.size), sender.size),
         )
         synapses.wt = 0.5
+
         if projection.learn:
             synapses.swt = 0.5
             synapses.lwt = 0.5

@@ -104,7 +104,7 @@ class Task:
 
 @dataclass
 class TrainingResult:
-    """What a training run returns."""
+    """Results of a training run: trial and epoch tables, final state, timings."""
 
     trials: pd.DataFrame
     epochs: pd.DataFrame
@@ -279,9 +279,10 @@ def _standalone_network(spec, schedule, state, device_name, directory):
 
     Brian2 can hold one standalone project per process. When the last network
     built here has the same spec, block size, timing, device and directory,
-    and the device still holds that project, its binary is reused with new
-    ``run_args``; otherwise the project is generated and compiled (or its
-    binary reused by `models.devices.build_cached` when the sources match).
+    and the device still holds that project, its binary runs again with new
+    ``run_args``. Otherwise the project is generated, and
+    `models.devices.build_cached` compiles it unless an earlier binary in the
+    directory was made from the same sources.
     """
     key = (
         repr(spec),

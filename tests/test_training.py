@@ -40,7 +40,7 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     pd.testing.assert_frame_equal(resumed.trials, whole.trials)
 
 
-def test_resume_with_other_settings_is_refused(tmp_path):
+def test_resume_with_other_settings_raises(tmp_path):
     spec = ra25.ra25_spec()
     task = ra25.ra25_task()
     out = tmp_path / "run"
@@ -61,3 +61,31 @@ def test_command_line_rejects_bad_values(capsys):
             ra25.main(argv)
         assert stop.value.code != 0
         assert value in capsys.readouterr().err
+
+
+@pytest.mark.standalone
+@pytest.mark.long
+@pytest.mark.parametrize("neuron", ["spiking", "rate"])
+def test_ra25_reaches_zero_errors(neuron, tmp_path):
+    # Three seeds share one compiled binary; at least one must learn all 25
+    # pairs (no error trial in an epoch) within the epoch limit.
+    spec = ra25.ra25_spec(neuron)
+    build = tmp_path / "build"
+    firsts = []
+    for seed in (1, 2, 3):
+        result = train(
+            spec,
+            ra25.ra25_task(),
+            seed=seed,
+            epochs=60,
+            block_epochs=5,
+            zero_stop=1,
+            device_name="cpp_standalone",
+            build_dir=build,
+            progress=False,
+        )
+        epochs = result.epochs
+        assert epochs["pct_err"].iloc[0] > 0.5  # the task starts unlearned
+        first = epochs["first_zero"].dropna()
+        firsts.append(int(first.iloc[0]) if len(first) else None)
+    assert any(first is not None for first in firsts), firsts
