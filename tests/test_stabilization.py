@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+import reproduce_figures
 from analysis import figure, stabilization
 from analysis.figure import FigurePaths, SimulationSettings
 from analysis.stabilization import CONDITIONS, HIDDEN_LAYERS, RASTER_LAYER
@@ -277,3 +278,13 @@ def test_channels_sparsen_firing(table):
     for k, seed in enumerate(SEEDS):
         assert fired["nmda_gabab"][k] < fired["none"][k], f"seed {seed}"
         assert steady["nmda_gabab"][k] > steady["none"][k], f"seed {seed}"
+
+
+def test_command_writes_stabilization_files(tmp_path):
+    out = tmp_path / "figures"
+    argv = ["--figures", "stabilization", "--out", str(out), "--scale", "tiny"]
+    assert reproduce_figures.main([*argv, "--device", "numpy"]) == 0
+    for suffix in ("png", "pdf", "csv"):
+        assert (out / f"stabilization.{suffix}").stat().st_size > 0
+    written = pd.read_csv(out / "stabilization.csv")
+    assert set(CONDITIONS) <= set(written["condition"])
