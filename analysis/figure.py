@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,6 +30,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
+
+from models.files import write_atomic, write_csv
 
 __all__ = [
     "FIGURES",
@@ -119,7 +120,9 @@ FIGURES = {
             "analysis.stabilization",
         ),
         FigureEntry(
-            "mnist", "spiking XCAL network on MNIST against rate-code and backprop"
+            "mnist",
+            "spiking XCAL network on MNIST against rate-code and backprop",
+            "analysis.mnist_figure",
         ),
         FigureEntry("predictive", "predictive learning of a finite-state grammar"),
     )
@@ -232,50 +235,6 @@ def check_output_dir(path) -> Path:
             "Choose a writable directory with --out."
         ) from error
     return directory.resolve()
-
-
-def write_atomic(path, write: Callable[[object], None], *, binary: bool) -> None:
-    """Write a file through a temporary file in the same directory, then rename it.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Final file name, in a directory that exists.
-    write : callable
-        Called with the open temporary file, to write the whole content.
-    binary : bool
-        Open the temporary file in binary mode (images) or text mode (tables).
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        mode = "wb" if binary else "w"
-        options = {} if binary else {"newline": "", "encoding": "utf-8"}
-        with os.fdopen(handle, mode, **options) as file:
-            write(file)
-        # mkstemp creates the file readable by the owner only, so give it the
-        # permissions that open() would give a new file under the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_csv(frame: pd.DataFrame, path) -> None:
-    """Write a DataFrame as CSV without its index, atomically.
-
-    Floats are written with 17 significant digits, so they read back exactly.
-    """
-    write_atomic(
-        path,
-        lambda file: frame.to_csv(file, index=False, float_format="%.17g"),
-        binary=False,
-    )
 
 
 def write_figure(figure, paths: FigurePaths, *, dpi: int = 150) -> None:

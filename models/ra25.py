@@ -33,12 +33,17 @@ Run it from the command line::
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from brian2 import Hz, ms, nS
 
 from . import devices
+from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
 
@@ -218,31 +223,99 @@ def main(argv=None) -> int:
         help="ignore an existing checkpoint in --out and start over",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--seeds",
+        type=_positive,
+        default=1,
+        help="number of seeds, from --seed on; with more than one, each seed "
+        "writes to DIR/seed_<k>/ and DIR/seeds.csv summarises them",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        help="parallel worker processes for --seeds (one simulation per core)",
+    )
     args = parser.parse_args(argv)
 
-    spec = ra25_spec(args.neuron, noise=args.noise)
-    result = train(
-        spec,
-        ra25_task(),
-        seed=args.seed,
-        epochs=args.epochs,
-        device_name=args.device,
-        out=args.out,
-        block_epochs=args.block_epochs,
-        zero_stop=args.zero_stop,
-        resume=not args.fresh,
-        build_dir=args.build_dir,
-        progress=not args.quiet,
-    )
-    epochs = result.epochs
-    first = epochs["first_zero"].dropna()
-    summary = (
-        f"first zero-error epoch {int(first.iloc[0])}"
-        if len(first)
-        else "no zero-error epoch"
-    )
-    print(f"ra25 seed {args.seed}: {len(epochs)} epochs, {summary}; wrote {args.out}")
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    options = {
+        "neuron": args.neuron,
+        "noise": args.noise,
+        "epochs": args.epochs,
+        "device": args.device,
+        "block_epochs": args.block_epochs,
+        "zero_stop": args.zero_stop,
+        "fresh": args.fresh,
+        "quiet": args.quiet,
+    }
+    out = Path(args.out)
+    if len(seeds) == 1:
+        rows = _train_seeds(options, seeds, {seeds[0]: out}, args.build_dir)
+    else:
+        # Contiguous chunks, so that each worker compiles once and reuses its
+        # binary for the next seeds; separate build directories per worker.
+        jobs = min(args.jobs, len(seeds))
+        chunks = [seeds[k::jobs] for k in range(jobs)]
+        outs = {seed: out / f"seed_{seed}" for seed in seeds}
+        builds = [
+            Path(args.build_dir or out / "build") / f"worker_{k}" for k in range(jobs)
+        ]
+        if jobs == 1:
+            rows = _train_seeds(options, seeds, outs, builds[0])
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+                parts = pool.map(
+                    _train_seeds, [options] * jobs, chunks, [outs] * jobs, builds
+                )
+                rows = [row for part in parts for row in part]
+        table = pd.DataFrame(rows).sort_values("seed")
+        write_csv(table, out / "seeds.csv")
+        reached = table["first_zero"].notna().sum()
+        print(f"ra25: {reached} of {len(seeds)} seeds reached a zero-error epoch")
     return 0
+
+
+def _train_seeds(options: dict, seeds: list, outs: dict, build_dir) -> list[dict]:
+    """Train ra25 for each seed in turn; return one summary row per seed."""
+    spec = ra25_spec(options["neuron"], noise=options["noise"])
+    rows = []
+    for seed in seeds:
+        result = train(
+            spec,
+            ra25_task(),
+            seed=seed,
+            epochs=options["epochs"],
+            device_name=options["device"],
+            out=outs[seed],
+            block_epochs=options["block_epochs"],
+            zero_stop=options["zero_stop"],
+            resume=not options["fresh"],
+            build_dir=build_dir,
+            progress=not options["quiet"],
+        )
+        epochs = result.epochs
+        first = epochs["first_zero"].dropna()
+        first_zero = int(first.iloc[0]) if len(first) else None
+        summary = (
+            f"first zero-error epoch {first_zero}"
+            if first_zero is not None
+            else "no zero-error epoch"
+        )
+        print(f"ra25 seed {seed}: {len(epochs)} epochs, {summary}; wrote {outs[seed]}")
+        rows.append(
+            {
+                "seed": seed,
+                "first_zero": first_zero,
+                "epochs": len(epochs),
+                "last_pct_err": float(epochs["pct_err"].iloc[-1])
+                if len(epochs)
+                else None,
+                "wall_s": result.timings["wall_s"],
+            }
+        )
+    return rows
 
 
 if __name__ == "__main__":

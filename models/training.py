@@ -33,6 +33,7 @@ from brian2 import seed as seed_noise
 from brian2.devices.device import all_devices, get_device
 
 from . import devices
+from .files import write_atomic, write_csv
 from .network import LayeredNetwork, initial_state
 from .schedule import PhaseTiming, Schedule
 from .spec import NetworkSpec
@@ -143,7 +144,7 @@ def trial_table(
     return pd.concat([table, activity], axis=1)
 
 
-def epoch_table(trials: pd.DataFrame, zero_stop: int) -> pd.DataFrame:
+def epoch_table(trials: pd.DataFrame, zero_stop: int | None) -> pd.DataFrame:
     """Return one row per epoch, from the training trials of `trial_table`.
 
     ``pct_err`` is the fraction of error trials (0 to 1), ``first_zero`` the
@@ -174,22 +175,8 @@ def epoch_table(trials: pd.DataFrame, zero_stop: int) -> pd.DataFrame:
         runs.append(run)
     epochs["first_zero"] = pd.array(firsts, dtype="Float64").astype("Int64")
     epochs["zero_run"] = runs
-    epochs["done"] = epochs["zero_run"] >= zero_stop
+    epochs["done"] = False if zero_stop is None else epochs["zero_run"] >= zero_stop
     return epochs
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]):
-    """Write a file through a temporary file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def _save_checkpoint(path: Path, state: dict, epochs_done: int, config: str, trials):
@@ -199,11 +186,8 @@ def _save_checkpoint(path: Path, state: dict, epochs_done: int, config: str, tri
     for column in trials.columns:
         arrays[f"trials/{column}"] = trials[column].to_numpy()
 
-    def write(temporary):
-        with open(temporary, "wb") as handle:
-            np.savez(handle, **arrays)
-
-    _atomic_write(path, write)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda handle: np.savez(handle, **arrays), binary=True)
 
 
 def _load_checkpoint(path: Path, config: str):
@@ -319,12 +303,13 @@ def train(
     device_name: str = "cpp_standalone",
     out: str | os.PathLike | None = None,
     block_epochs: int = 5,
-    zero_stop: int = 5,
+    zero_stop: int | None = 5,
     timing: PhaseTiming | None = None,
     build_dir: str | os.PathLike | None = None,
     resume: bool = True,
     progress: bool = True,
     stop_after_blocks: int | None = None,
+    table_prefix: str = "",
 ) -> TrainingResult:
     """Train ``spec`` on ``task`` until ``zero_stop`` zero-error epochs in a row.
 
@@ -344,8 +329,9 @@ def train(
     block_epochs : int
         Epochs per Brian2 run and per checkpoint. The stop rule is checked
         after each block; results after the stopping epoch are dropped.
-    zero_stop : int
-        Stop after this many consecutive epochs without an error.
+    zero_stop : int or None
+        Stop after this many consecutive epochs without an error; None runs
+        all ``epochs`` (fixed-length runs such as classification curves).
     timing : PhaseTiming, optional
         Phase durations (150 + 50 ms by default).
     build_dir : path, optional
@@ -357,6 +343,9 @@ def train(
         Print one line per block to stderr.
     stop_after_blocks : int, optional
         Stop (as if interrupted) after this many blocks of this call.
+    table_prefix : str
+        Prefix of the names of the trial and epoch tables in ``out``, for
+        callers that write their own ``epochs.csv``.
 
     Raises
     ------
@@ -481,6 +470,6 @@ def train(
         epochs_df = epochs_df[epochs_df["epoch"] <= last]
         trials = trials[trials["epoch"] <= last].reset_index(drop=True)
     if out is not None:
-        _atomic_write(out / "trials.csv", lambda p: trials.to_csv(p, index=False))
-        _atomic_write(out / "epochs.csv", lambda p: epochs_df.to_csv(p, index=False))
+        write_csv(trials, out / f"{table_prefix}trials.csv")
+        write_csv(epochs_df, out / f"{table_prefix}epochs.csv")
     return TrainingResult(trials, epochs_df, state, timings)

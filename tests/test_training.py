@@ -89,3 +89,18 @@ def test_ra25_reaches_zero_errors(neuron, tmp_path):
         first = epochs["first_zero"].dropna()
         firsts.append(int(first.iloc[0]) if len(first) else None)
     assert any(first is not None for first in firsts), firsts
+
+
+def test_command_runs_seeds_in_parallel(tmp_path):
+    out = tmp_path / "seeds"
+    argv = ["--device", "numpy", "--epochs", "1", "--block-epochs", "1"]
+    argv += ["--seeds", "2", "--jobs", "2", "--out", str(out), "--quiet"]
+    assert ra25.main(argv) == 0
+    table = pd.read_csv(out / "seeds.csv")
+    assert table["seed"].tolist() == [1, 2]
+    assert (table["epochs"] == 1).all()
+    for seed in (1, 2):
+        epochs = pd.read_csv(out / f"seed_{seed}" / "epochs.csv")
+        assert epochs["epoch"].tolist() == [1]
+    assert (out / "build" / "worker_0").is_dir()
+    assert (out / "build" / "worker_1").is_dir()
