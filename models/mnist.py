@@ -55,6 +55,7 @@ from brian2 import ms, nS
 
 from . import devices
 from .baselines import CURVE_COLUMNS, run_backprop
+from .cli import positive_int
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
@@ -434,18 +435,6 @@ def run_learner(
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid value {text!r}: expected an integer >= 1"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: expected >= 1")
-    return value
-
-
 def main(argv=None) -> int:
     """Train one learner on MNIST from the command line; see ``--help``."""
     parser = argparse.ArgumentParser(
@@ -463,17 +452,17 @@ def main(argv=None) -> int:
         "--encoding", choices=ENCODINGS, default="pixels", help="input encoding"
     )
     parser.add_argument(
-        "--epochs", type=_positive, default=5, help="number of epochs (default 5)"
+        "--epochs", type=positive_int, default=5, help="number of epochs (default 5)"
     )
     parser.add_argument(
         "--train-size",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="training digits, a class-stratified subset (default: all)",
     )
     parser.add_argument(
         "--test-size",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="test digits, a class-stratified subset (default: all)",
     )
@@ -481,7 +470,7 @@ def main(argv=None) -> int:
         "--seed", type=int, default=0, help="seed of weights, order and subset"
     )
     parser.add_argument(
-        "--hidden", type=_positive, default=HIDDEN_SIZE, help="hidden units"
+        "--hidden", type=positive_int, default=HIDDEN_SIZE, help="hidden units"
     )
     parser.add_argument(
         "--dataset",

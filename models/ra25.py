@@ -43,6 +43,7 @@ import pandas as pd
 from brian2 import Hz, ms, nS
 
 from . import devices
+from .cli import non_negative_int, positive_int
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
@@ -155,20 +156,6 @@ def ra25_spec(neuron: str = "spiking", noise: bool = False, **overrides) -> Netw
     return NetworkSpec(**fields)
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: expected >= 0")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: expected >= 1")
-    return value
-
-
 def main(argv=None) -> int:
     """Train ra25 from the command line; see ``--help``."""
     parser = argparse.ArgumentParser(
@@ -178,7 +165,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of weights and order")
     parser.add_argument(
-        "--epochs", type=_non_negative, default=100, help="largest number of epochs"
+        "--epochs", type=non_negative_int, default=100, help="largest number of epochs"
     )
     parser.add_argument(
         "--device",
@@ -201,13 +188,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--block-epochs",
-        type=_positive,
+        type=positive_int,
         default=5,
         help="epochs per Brian2 run and per checkpoint (default 5)",
     )
     parser.add_argument(
         "--zero-stop",
-        type=_positive,
+        type=positive_int,
         default=5,
         help="stop after this many zero-error epochs in a row (default 5)",
     )
@@ -225,14 +212,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--seeds",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="number of seeds, from --seed on; with more than one, each seed "
         "writes to DIR/seed_<k>/ and DIR/seeds.csv summarises them",
     )
     parser.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="parallel worker processes for --seeds (one simulation per core)",
     )
