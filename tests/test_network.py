@@ -182,3 +182,35 @@ def test_bad_training_arguments_name_the_value(tmp_path):
     wrong = Task("toy", INPUTS[:, :5], TARGETS, "inp", "out", epoch)
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(n_patterns, 6\)"):
         train(spec, wrong, epochs=1, device_name="numpy")
+
+
+def test_slow_adaptation_runs_every_interval():
+    prefs.codegen.target = "numpy"
+    spec = NetworkSpec(
+        layers=[
+            LayerSpec("inp", 6, "input", expected_activity=0.5),
+            LayerSpec("hid", 8, "hidden", expected_activity=0.25),
+        ],
+        projections=[ProjectionSpec("inp", "hid")],
+        learning={"lrate": 0.2},
+    )
+    schedule = Schedule(INPUTS, TARGETS, [0, 1, 2, 0], [True] * 4, slow_interval=2)
+    np.testing.assert_array_equal(schedule.slow_adapt.values, [0, 0, 1, 0, 1])
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=2))
+    swt = StateMonitor(
+        network.projections["inp_to_hid"], ["swt", "dswt"], record=True, when="end"
+    )
+    network.network.add(swt)
+    network.network.run(schedule.duration)
+
+    # swt changes only in the first step after the 2nd and the 4th trial.
+    starts = [200 * k for k in range(1, 5)]
+    changed = [
+        not np.array_equal(swt.swt[:, step], swt.swt[:, step - 1]) for step in starts
+    ]
+    assert changed == [False, True, False, True]
+    assert np.all(swt.swt[:, :199] == swt.swt[:, :1])
+    assert np.abs(swt.swt[:, 800] - swt.swt[:, 799]).max() > 1e-5
+    # The accumulated change is used up by each slow step.
+    assert np.abs(swt.dswt[:, 399]).max() > 0
+    assert np.all(swt.dswt[:, 400] == 0)
