@@ -37,6 +37,8 @@ Run it from the command line::
 
     python -m models.mnist --learner spiking --epochs 5 --out results/mnist
 
+`DIR/training_trials.csv` and `DIR/training_epochs.csv` are the tables of
+`models.training.train` (one row per trial, with the output's ``act_m``).
 `DIR/epochs.csv` has one row per epoch with the columns of
 `models.baselines.CURVE_COLUMNS`: learner, encoding, epoch, train_acc and
 test_acc (fractions in [0, 1]) and wall_s (cumulative wall time in seconds).

@@ -210,7 +210,7 @@ def test_tiny_spiking_run_learns(tmp_path, mnist_build_dir):
     curve = pd.read_csv(out / "epochs.csv")
     assert tuple(curve.columns) == CURVE_COLUMNS
     assert curve["epoch"].tolist() == [1, 2]
-    trials = pd.read_csv(out / "trials.csv")
+    trials = pd.read_csv(out / "training_trials.csv")
     assert (trials.groupby("epoch")["train"].sum() == TINY["train_size"]).all()
     assert ((~trials["train"]).groupby(trials["epoch"]).sum() == 100).all()
     # Chance is 10%. Two epochs of 200 digits gave 62% on the 100 held-out
