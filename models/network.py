@@ -11,9 +11,9 @@ In the first step of every trial, in the order of `TRIAL_ORDER`, the network
 
 1. finishes the last trial on the receiving neurons: ``act_p``, RLrate,
    ``act_avg`` and the target-average error, and zeroes the receivers' sums;
-2. computes each learning synapse's XCAL change (gated by the train flag of
-   the finished trial) and sums it on the receiver; the pools take the layer
-   means of the target-average terms;
+2. computes each learning synapse's XCAL change, gated by the train flag of
+   the finished trial, and sums it on the receiver, while the pools take the
+   layer means of the target-average terms;
 3. applies the changes (zero-sum per receiver, soft-bounded ``lwt``,
    ``wt = swt * 2 sigmoid(lwt)``) and updates ``trg_avg``;
 4. every slow-adaptation interval, adapts ``swt`` and scales the weights;
@@ -70,47 +70,39 @@ def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
     [trg_min, trg_max] in random order) and ``act_avg``.
     """
     rng = np.random.default_rng(seed)
-    state = {}
+    names = {projection.name for projection in spec.projections}
+
+    def mirrored(projection) -> str | None:
+        """Return the reciprocal whose weights this projection copies, if any."""
+        reciprocal = f"{projection.receiver}_to_{projection.sender}"
+        later = spec.index(projection.sender) > spec.index(projection.receiver)
+        return reciprocal if spec.symmetric and later and reciprocal in names else None
+
+    # Draw in spec order, so that the random numbers follow the spec.
     drawn = {}
     for projection in spec.projections:
-        sender = spec.layer(projection.sender)
+        if mirrored(projection) is not None:
+            continue
         receiver = spec.layer(projection.receiver)
-        reciprocal = f"{projection.receiver}_to_{projection.sender}"
-        if (
-            spec.symmetric
-            and reciprocal in drawn
-            and spec.index(projection.sender) > spec.index(projection.receiver)
-        ):
-            weights = {key: value.T for key, value in drawn[reciprocal].items()}
+        init = spec.weights
+        drawn[projection.name] = initial_weights(
+            (spec.layer(projection.sender).size, receiver.size),
+            rng,
+            mean=init.mean,
+            var=init.var,
+            spct=0.0 if receiver.kind == "target" else init.spct,
+        )
+
+    state = {}
+    for projection in spec.projections:
+        source = mirrored(projection)
+        if source is None:
+            weights = drawn[projection.name]
         else:
-            init = spec.weights
-            spct = 0.0 if receiver.kind == "target" else init.spct
-            weights = initial_weights(
-                (sender.size, receiver.size),
-                rng,
-                mean=init.mean,
-                var=init.var,
-                spct=spct,
-            )
-        drawn[projection.name] = weights
+            weights = {key: value.T for key, value in drawn[source].items()}
         kept = ("wt", "swt", "lwt") if projection.learn else ("wt",)
         for key in kept:
             state[f"{projection.name}.{key}"] = weights[key].ravel().copy()
-
-    # A projection from a later to an earlier layer drawn before its
-    # reciprocal gets mirrored afterwards, so the order of the spec does not
-    # matter.
-    if spec.symmetric:
-        for projection in spec.projections:
-            reciprocal = f"{projection.receiver}_to_{projection.sender}"
-            later_sender = spec.index(projection.sender) > spec.index(
-                projection.receiver
-            )
-            if later_sender and reciprocal in drawn:
-                kept = ("wt", "swt", "lwt") if projection.learn else ("wt",)
-                for key in kept:
-                    value = drawn[reciprocal][key]
-                    state[f"{projection.name}.{key}"] = value.T.ravel().copy()
 
     trg = neuron_model(trg_avg=True, pool="parameter").values
     for layer in spec.layers:
@@ -128,8 +120,8 @@ def _with_rate_input(model, projections: list[str]):
     """Add the summed inputs of rate-code projections to a neuron model.
 
     Each projection sums ``g_scale * wt * act * spikes_per_act`` into its own
-    receiver variable ``<projection>_drive`` (one summed target per
-    projection); at the start of the conductance stage the drives enter
+    receiver variable ``<projection>_drive``, one summed target per
+    projection. At the start of the conductance stage the drives enter
     ``g_e_raw`` as one cycle's worth of spike input, so that g_e and NMDA take
     them in exactly as they take spikes.
     """
@@ -180,8 +172,9 @@ class LayeredNetwork:
         self.projections: dict[str, Synapses] = {}
         self.monitors: dict[str, StateMonitor] = {}
         # Per-trial TimedArrays that the generated code reads, which are the
-        # ones a standalone binary accepts as run_args.
-        self._per_trial_tables: set[str] = set()
+        # ones a standalone binary accepts as run_args. Every layer's trial
+        # code reads the two gates; clamped layers add the pattern tables.
+        self._per_trial_tables = {"finished_train", "slow_adapt"}
         objects = []
 
         for layer_spec in spec.layers:
@@ -222,8 +215,6 @@ class LayeredNetwork:
         schedule = self.schedule
         kind = layer_spec.kind
         learning_inputs = self._learning_inputs(layer_spec.name)
-        # Every layer runs the gated trial code; clamped layers read patterns.
-        self._per_trial_tables.update({"finished_train", "slow_adapt"})
         if kind == "input":
             extra = schedule.input_equations()
             self._per_trial_tables.add("trial_pattern")
@@ -361,7 +352,7 @@ class LayeredNetwork:
                 )
                 self._trial_code(
                     synapses,
-                    gates + slow_apply_code(sums, scaling=receiver.kind == "hidden"),
+                    gates + slow_apply_code(sums, scaling=True),
                     "slow_apply",
                 )
         return synapses
@@ -430,6 +421,37 @@ class LayeredNetwork:
         ValueError
             For an unknown key or an array of the wrong size.
         """
+        for owner, name, values in self._checked_state(state):
+            setattr(owner, name, values)
+
+    def run_args(self, state: Mapping[str, np.ndarray], schedule: Schedule) -> dict:
+        """Return standalone ``run_args`` that set ``state`` and ``schedule``.
+
+        The schedule must have the same number of trials and patterns as the
+        one the network was built with; only the values change.
+
+        Raises
+        ------
+        ValueError
+            For another number of trials, an unknown state key or an array of
+            the wrong size.
+        """
+        if schedule.n_trials != self.schedule.n_trials:
+            raise ValueError(
+                f"Mismatched schedule: {schedule.n_trials} trials, the build has "
+                f"{self.schedule.n_trials}."
+            )
+        args = {
+            getattr(owner, name): values
+            for owner, name, values in self._checked_state(state)
+        }
+        built = self.schedule
+        for name in sorted(self._per_trial_tables):
+            args[getattr(built, name)] = getattr(schedule, name).values
+        return args
+
+    def _checked_state(self, state: Mapping[str, np.ndarray]):
+        """Yield ``(owner, variable, values with units)`` for each state entry."""
         variables = self.state_variables()
         for key, values in state.items():
             if key not in variables:
@@ -449,30 +471,7 @@ class LayeredNetwork:
                     f"Mismatched state '{key}': shape {values.shape}, expected "
                     f"({expected},)."
                 )
-            setattr(owner, name, values * self._unit(owner, name))
-
-    def run_args(self, state: Mapping[str, np.ndarray], schedule: Schedule) -> dict:
-        """Return standalone ``run_args`` that set ``state`` and ``schedule``.
-
-        The schedule must have the same number of trials and patterns as the
-        one the network was built with; only the values change.
-        """
-        if schedule.n_trials != self.schedule.n_trials:
-            raise ValueError(
-                f"Mismatched schedule: {schedule.n_trials} trials, the build has "
-                f"{self.schedule.n_trials}."
-            )
-        variables = self.state_variables()
-        args = {}
-        for key, values in state.items():
-            owner, name = variables[key]
-            args[getattr(owner, name)] = np.asarray(values, dtype=float) * self._unit(
-                owner, name
-            )
-        built = self.schedule
-        for name in sorted(self._per_trial_tables):
-            args[getattr(built, name)] = getattr(schedule, name).values
-        return args
+            yield owner, name, values * get_unit(owner.variables[name].dim)
 
     def spec_size(self, key: str) -> int:
         """Return the number of synapses of the projection in ``key``."""
@@ -482,16 +481,12 @@ class LayeredNetwork:
                 return self.spec.layer(p.sender).size * self.spec.layer(p.receiver).size
         raise KeyError(key)
 
-    @staticmethod
-    def _unit(owner, name):
-        return get_unit(owner.variables[name].dim)
-
     # -- records ------------------------------------------------------------
 
     def trial_records(self) -> dict[str, dict[str, np.ndarray]]:
         """Return per-trial records: layer -> variable -> (n_trials, n) array.
 
-        Row k holds trial k (the monitors sample the first step of the next
+        Row k is trial k (the monitors sample the first step of the next
         trial; the sample at t = 0 is dropped).
         """
         records = {}

@@ -391,12 +391,12 @@ def train(
     per_epoch = len(task.epoch_trials(1, seed)[0])
     timings = {"compile_s": None, "run_s": 0.0, "binary_s": 0.0, "blocks": 0}
     built = None
-    blocks_run = 0
+    summary = epoch_table(trials, zero_stop) if not trials.empty else None
     start = time.perf_counter()
     while epochs_done < epochs:
-        if not trials.empty and epoch_table(trials, zero_stop)["done"].any():
+        if summary is not None and summary["done"].any():
             break
-        if stop_after_blocks is not None and blocks_run >= stop_after_blocks:
+        if stop_after_blocks is not None and timings["blocks"] >= stop_after_blocks:
             break
         first = epochs_done + 1
         plan = [task.epoch_trials(e, seed) for e in range(first, first + block_epochs)]
@@ -446,16 +446,15 @@ def train(
         trials = pd.concat([trials, block], ignore_index=True)
         state = network.state()
         epochs_done += block_epochs
-        blocks_run += 1
         timings["blocks"] += 1
+        summary = epoch_table(trials, zero_stop)
 
         if out is not None:
             _save_checkpoint(out / CHECKPOINT, state, epochs_done, config, trials)
         if progress:
-            summary = epoch_table(trials, zero_stop).iloc[-1]
             print(
                 f"{task.name} seed {seed}: epoch {epochs_done}/{epochs}, "
-                f"pct_err {summary['pct_err']:.2f}, "
+                f"pct_err {summary['pct_err'].iloc[-1]:.2f}, "
                 f"{time.perf_counter() - block_start:.1f} s",
                 file=sys.stderr,
             )
