@@ -8,7 +8,7 @@ block reuses them, so its wall time gives the simulated seconds per wall
 second. Each trial is 0.2 s of simulated time.
 
 Peak memory is the maximum resident set size from ``resource.getrusage``:
-of this Python process (which holds the runtime simulation and the results)
+of this Python process (which contains the runtime simulation and the results)
 and of its largest finished child process (the compiler or the standalone
 binary).
 

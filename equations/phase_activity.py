@@ -6,7 +6,7 @@ v1.2.94, ActInt with Dt.IntTau), reset to 0 at the start of every trial::
     act_int <- act_int + (act - act_int) dt/tau_int    (rate x 3 in the plus phase)
 
 ``act_m`` is ``act_int`` at the end of the minus phase (the network's
-prediction) and ``act_p`` at the end of the plus phase (the outcome); errors,
+prediction) and ``act_p`` at the end of the plus phase (the outcome). Errors,
 the cosine difference and the target-average activity are computed from them.
 At the end of the minus phase a target layer also restarts its rate estimate
 (isi, isi_avg = -1 ms) and its integral, so that ``act_p`` measures the clamped

@@ -175,7 +175,7 @@ def apply_dwt_code(sums: str) -> str:
 
     A fraction ``sub_mean`` of the receiver's mean non-zero change is taken
     from each non-zero change, so that a receiver's weights change with zero
-    sum; then ``dswt`` accumulates the change for the slow adaptation and
+    sum. Then ``dswt`` accumulates the change for the slow adaptation and
     ``lwt`` and ``wt`` are updated. ``dwt`` keeps the applied change.
     """
     return f"""

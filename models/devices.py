@@ -369,7 +369,7 @@ def build_cached(build_dir):
     Brian2 rewrites every source file on each build, so ``make`` alone would
     recompile everything. Here the generated sources (not the data in
     ``static_arrays/``, which ``run_args`` replace) are hashed and compared
-    with the hashes of the last compile in this directory; when they match,
+    with the hashes of the last compile in this directory. When they match,
     the existing binary is kept. A failed compile is retried once from clean,
     because an interrupted earlier build can leave broken object files. Run
     the binary afterwards with ``device.run``.
@@ -413,8 +413,8 @@ def _source_hashes(build_dir: Path) -> dict[str, str]:
         if not path.is_file() or not generated or relative.parts[0] in _DATA_DIRS:
             continue
         # Brian2 writes some statements (the clock resets in main.cpp) in the
-        # iteration order of a set, which changes between Python processes;
-        # hashing the sorted lines makes the hash independent of it.
+        # iteration order of a set, which changes between Python processes.
+        # Hashing the sorted lines makes the hash independent of that order.
         lines = sorted(path.read_bytes().splitlines())
         hashes[str(relative)] = hashlib.sha256(b"\n".join(lines)).hexdigest()
     return hashes

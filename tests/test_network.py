@@ -82,7 +82,7 @@ def test_weight_change_after_trial_uses_that_trials_averages():
     np.testing.assert_array_equal(m["syn"].lwt[:, 600], m["syn"].lwt[:, 599])
 
 
-def test_target_follows_pattern_in_plus_phase_of_training_only():
+def test_target_clamped_in_training_plus_phase():
     network, _ = run_small([0, 1, 0], [True, True, False])
     act_p = network.trial_records()["out"]["act_p"]
     for trial, pattern in ((0, 0), (1, 1)):
