@@ -55,6 +55,10 @@ class Layer:
     namespace : mapping, optional
         Further names the neuron equations and code use (for example the
         phase controller's TimedArrays).
+    events : mapping, optional
+        Custom events of the neurons, name -> condition, checked in the
+        first slot of every step (``start``, order ``TRIAL_ORDER["events"]``),
+        for synaptic pathways that run on them.
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class Layer:
         trial=None,
         trial_means: Mapping[str, str] | None = None,
         namespace: Mapping | None = None,
+        events: Mapping[str, str] | None = None,
     ):
         if not name.isidentifier() or name != name.lower():
             raise ValueError(
@@ -104,7 +109,14 @@ class Layer:
             name=f"{name}_pool_fffb",
         )
 
-        self.group = model.make_group(n, name, order=LAYER_ORDER, namespace=namespace)
+        events = dict(events or {})
+        self.group = model.make_group(
+            n, name, order=LAYER_ORDER, namespace=namespace, events=events or None
+        )
+        for event in events:
+            self.group.set_event_schedule(
+                event, when="start", order=TRIAL_ORDER["events"]
+            )
         sums = "\n".join(
             f"{target}_post = {expression} : {unit} (summed)"
             for target, (expression, unit) in POOL_SUMS.items()

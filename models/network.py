@@ -16,7 +16,9 @@ In the first step of every trial, in the order of `TRIAL_ORDER`, the network
    layer means of the target-average terms;
 3. applies the changes (zero-sum per receiver, soft-bounded ``lwt``,
    ``wt = swt * 2 sigmoid(lwt)``) and updates ``trg_avg``;
-4. every slow-adaptation interval, adapts ``swt`` and scales the weights;
+4. every slow-adaptation interval, adapts ``swt`` and scales the weights
+   (synaptic pathways on the senders' ``slow_trial`` event, so that the other
+   trials skip this work);
 5. records the finished trial (``act_m``, ``act_p``);
 6. decays the neurons for the new trial.
 """
@@ -56,6 +58,9 @@ __all__ = ["LayeredNetwork", "initial_state", "RECORDED"]
 
 #: Variables recorded once per trial for every layer that is not an input.
 RECORDED = ("act_m", "act_p")
+
+#: Custom event of senders in the first step after a slow-adaptation interval.
+SLOW_EVENT = "slow_trial"
 
 #: Synaptic variables of a learning projection that carry over between runs.
 SYNAPSE_STATE = ("wt", "swt", "lwt", "dwt", "dswt")
@@ -247,6 +252,11 @@ class LayeredNetwork:
         inputs = self.spec.inputs_of(layer_spec.name)
         if self.spec.neuron == "rate" and inputs:
             model = _with_rate_input(model, [p.name for p in inputs])
+        sends_adapting = any(
+            p.learn and self._adapts(self.spec.layer(p.receiver))
+            for p in self.spec.projections
+            if p.sender == layer_spec.name
+        )
         layer = Layer(
             layer_spec.name,
             layer_spec.size,
@@ -255,6 +265,7 @@ class LayeredNetwork:
             trial=self.trial,
             trial_means=TRIAL_MEANS if kind == "hidden" else None,
             namespace=schedule.namespace(),
+            events={SLOW_EVENT: schedule.slow_event()} if sends_adapting else None,
         )
 
         finish = schedule.gate_code() + "act_p = act_int\n"
@@ -307,11 +318,11 @@ class LayeredNetwork:
             "syn_scale_rate": receiver_values.get("syn_scale_rate", 0.0),
         }
         model = SYNAPSE_EQUATIONS if projection.learn else "wt : 1  # weight\n"
+        on_pre, on_event, delay = {}, {}, {}
         if spec.neuron == "spiking":
-            transmission = {
-                "on_pre": "g_e_raw_post += g_scale*wt",
-                "delay": projection.delay,
-            }
+            on_pre["pre"] = "g_e_raw_post += g_scale*wt"
+            on_event["pre"] = "spike"
+            delay["pre"] = projection.delay
         else:
             # Rate-code senders send act as the equivalent number of spikes
             # per cycle (the same equivalence the running averages use).
@@ -323,15 +334,28 @@ class LayeredNetwork:
                 f"{projection.name}_drive_post = g_scale*wt*act_pre*spikes_per_act"
                 " : siemens (summed)\n"
             )
-            transmission = {}
+        slow = projection.learn and self._adapts(receiver)
+        if slow:
+            gates = self.schedule.gate_code()
+            sums = projection.name
+            on_pre["slow_sum"] = gates + slow_sum_code(sums)
+            on_pre["slow_apply"] = gates + slow_apply_code(sums, scaling=True)
+            on_event.update(slow_sum=SLOW_EVENT, slow_apply=SLOW_EVENT)
         synapses = Synapses(
             self.layers[sender.name].group,
             self.layers[receiver.name].group,
             model,
+            on_pre=on_pre or None,
+            on_event=on_event or "spike",
+            delay=delay or None,
             namespace=namespace,
             name=projection.name,
-            **transmission,
         )
+        if slow:
+            for step in ("slow_sum", "slow_apply"):
+                pathway = getattr(synapses, step)
+                pathway.when = "start"
+                pathway.order = TRIAL_ORDER[step]
 
         synapses.connect(
             i=np.repeat(np.arange(sender.size), receiver.size),
@@ -346,15 +370,6 @@ class LayeredNetwork:
             sums = projection.name
             self._trial_code(synapses, gates + dwt_code(sums), "dwt", reduces=True)
             self._trial_code(synapses, apply_dwt_code(sums), "apply")
-            if self._adapts(receiver):
-                self._trial_code(
-                    synapses, gates + slow_sum_code(sums), "slow_sum", reduces=True
-                )
-                self._trial_code(
-                    synapses,
-                    gates + slow_apply_code(sums, scaling=True),
-                    "slow_apply",
-                )
         return synapses
 
     def _trial_code(self, owner, code: str, step: str, reduces: bool = False):

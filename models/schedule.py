@@ -30,11 +30,14 @@ __all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
 
 #: Brian2 ``order`` (in the ``start`` slot of the first step of a trial) of the
 #: trial-level code, which reads the trial that has just finished:
-#: ``finish`` (receivers: act_p, RLrate, act_avg; sums zeroed), ``dwt``
+#: ``events`` (senders detect the slow-adaptation event, see
+#: `Schedule.slow_event`), ``finish`` (receivers: act_p, RLrate, act_avg; sums
+#: zeroed), ``dwt``
 #: (synapses: XCAL; layer means), ``apply`` (synapses: weights; trg_avg),
 #: ``slow_sum`` and ``slow_apply`` (slow adaptation), ``record`` (monitors of
 #: the finished trial), ``decay`` (the trial-boundary decay of the new trial).
 TRIAL_ORDER = {
+    "events": -31,
     "finish": -30,
     "dwt": -29,
     "apply": -28,
@@ -219,6 +222,18 @@ class Schedule:
             "slow_on = slow_adapt(t)\n"
             "after_first = int(t > 0.5*dt)\n"
         )
+
+    @staticmethod
+    def slow_event() -> str:
+        """Return the condition of the slow-adaptation event, for sender groups.
+
+        It holds for every neuron in the first step of a trial that completed
+        a slow-adaptation interval. Synaptic pathways triggered by it run the
+        slow adaptation on every synapse in that step only, instead of a gated
+        computation in every trial. The condition depends on time only, so
+        Brian2 evaluates it once per step, not per neuron.
+        """
+        return "timestep(t, dt) % trial_steps == 0 and slow_adapt(t) > 0.5"
 
     @staticmethod
     def phase_equations() -> str:
