@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
         "repetition of a figure's simulations (default: 1)",
     )
     parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes for a figure's independent simulations (seeds, "
+        "conditions, learners), at most one per core; each worker has its own "
+        "build directory (default: 1)",
+    )
+    parser.add_argument(
         "--redraw",
         action="store_true",
         help="draw from the results saved in DIR/data by an earlier run, without "
@@ -146,6 +155,7 @@ def main(argv=None) -> int:
         seeds=tuple(range(args.seeds)),
         build_dir=out_dir / "build",
         report="text",
+        jobs=args.jobs,
     )
     started = time.perf_counter()
     for number, name in enumerate(names, start=1):

@@ -150,6 +150,9 @@ class SimulationSettings:
         Directory for standalone projects and the Cython cache.
     report : str or None
         Brian2's ``report`` argument of ``run`` (``"text"`` prints progress).
+    jobs : int
+        Worker processes for independent simulations (`models.workers`), at
+        most one per core; 1 runs everything in this process.
     """
 
     scale: str = "quick"
@@ -157,6 +160,7 @@ class SimulationSettings:
     seeds: tuple[int, ...] = (0,)
     build_dir: Path = Path("build")
     report: str | None = None
+    jobs: int = 1
 
     def __post_init__(self):
         if self.scale not in SCALES:
@@ -165,6 +169,8 @@ class SimulationSettings:
             )
         if len(self.seeds) == 0:
             raise ValueError("Invalid seeds (): give at least one seed.")
+        if self.jobs < 1:
+            raise ValueError(f"Invalid jobs={self.jobs}: use at least 1 process.")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from matplotlib.ticker import MaxNLocator
 from analysis.figure import SimulationSettings
 from models import mnist
 from models.tasks.mnist import N_CLASSES
+from models.workers import run_in_workers
 
 #: Sizes per scale: training and test digits, hidden units, epochs, encodings.
 SCALE_SIZES = {
@@ -82,32 +83,31 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     the count of the spiking network's test trials in the last epoch.
     """
     sizes = SCALE_SIZES[settings.scale]
-    build_dir = Path(settings.build_dir)
-    curves, confusion = [], []
-    for seed in settings.seeds:
-        split = mnist.load_split(
-            train_size=sizes["n_train"], test_size=sizes["n_test"], seed=seed
-        )
-        labels = np.concatenate([split.y_train, split.y_test])
-        for encoding in sizes["encodings"]:
-            for learner in mnist.LEARNERS:
-                curve, trials = _run(
-                    learner, encoding, split, seed, sizes, settings.device, build_dir
-                )
-                curve["seed"] = seed
-                curves.append(curve)
-                if learner == "spiking":
-                    counts = mnist.confusion_matrix(trials, labels)
-                    confusion.append(_confusion_table(counts, encoding, seed))
-
-    curves = pd.concat(curves, ignore_index=True)
+    items = [
+        (learner, encoding, seed, sizes, settings.device)
+        for seed in settings.seeds
+        for encoding in sizes["encodings"]
+        for learner in mnist.LEARNERS
+    ]
+    runs = run_in_workers(_run, items, settings.jobs, settings.build_dir)
+    curves = pd.concat([curve for curve, _ in runs], ignore_index=True)
+    confusion = [table for _, table in runs if table is not None]
     for key in ("n_train", "n_test", "hidden", "epochs"):
         curves[key] = sizes[key]
     return {"curves": curves, "confusion": pd.concat(confusion, ignore_index=True)}
 
 
-def _run(learner, encoding, split, seed, sizes, device_name, build_dir):
-    """Train one learner and return its curve and trials (None for backprop)."""
+def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Train one learner; return its curve and, for spiking, its confusion table.
+
+    ``item`` is ``(learner, encoding, seed, sizes, device)``. Every learner of
+    one seed trains on the same class-stratified subset of the digits.
+    """
+    learner, encoding, seed, sizes, device_name = item
+    build_dir = Path(build_dir)
+    split = mnist.load_split(
+        train_size=sizes["n_train"], test_size=sizes["n_test"], seed=seed
+    )
     options = {}
     if learner != "backprop":
         options = {
@@ -115,7 +115,7 @@ def _run(learner, encoding, split, seed, sizes, device_name, build_dir):
             "out": build_dir / "mnist_runs" / f"{learner}_{encoding}_seed{seed}",
             "build_dir": build_dir / f"mnist_{learner}_{encoding}",
         }
-    return mnist.run_learner(
+    curve, trials = mnist.run_learner(
         learner,
         encoding,
         split,
@@ -124,6 +124,12 @@ def _run(learner, encoding, split, seed, sizes, device_name, build_dir):
         hidden=sizes["hidden"],
         **options,
     )
+    curve["seed"] = seed
+    if learner != "spiking":
+        return curve, None
+    labels = np.concatenate([split.y_train, split.y_test])
+    counts = mnist.confusion_matrix(trials, labels)
+    return curve, _confusion_table(counts, encoding, seed)
 
 
 def _confusion_table(counts: np.ndarray, encoding: str, seed: int) -> pd.DataFrame:

@@ -63,6 +63,7 @@ from models import devices
 from models.network import LayeredNetwork, initial_state
 from models.schedule import PhaseTiming, Schedule
 from models.spec import LayerSpec, NetworkSpec, ProjectionSpec
+from models.workers import run_in_workers
 
 from .figure import SimulationSettings
 
@@ -214,22 +215,29 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     count too. On a standalone device each condition is built once and its
     binary runs once per seed with that seed's weights.
     """
-    schedule = _schedule(SCALE_PATTERNS[settings.scale])
-    build_dir = Path(settings.build_dir)
-    spikes, trials = [], []
-    for condition, channels in CONDITIONS.items():
-        spec = network_spec(channels)
-        if settings.device in devices.STANDALONE_DEVICES:
-            runs = _run_standalone(spec, schedule, settings, build_dir, condition)
-        else:
-            runs = _run_runtime(spec, schedule, settings, build_dir)
-        for seed, trains in runs:
-            spikes.append(_spike_table(trains, schedule, condition, seed))
-            trials.append(_trial_table(schedule, condition, seed))
+    items = [(condition, settings) for condition in CONDITIONS]
+    parts = run_in_workers(
+        _simulate_condition, items, settings.jobs, settings.build_dir
+    )
     return {
-        "spikes": pd.concat(spikes, ignore_index=True),
-        "trials": pd.concat(trials, ignore_index=True),
+        "spikes": pd.concat([spikes for spikes, _ in parts], ignore_index=True),
+        "trials": pd.concat([trials for _, trials in parts], ignore_index=True),
     }
+
+
+def _simulate_condition(item: tuple, build_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one condition, ``item = (condition, settings)``, for every seed."""
+    condition, settings = item
+    schedule = _schedule(SCALE_PATTERNS[settings.scale])
+    build_dir = Path(build_dir)
+    spec = network_spec(CONDITIONS[condition])
+    if settings.device in devices.STANDALONE_DEVICES:
+        runs = _run_standalone(spec, schedule, settings, build_dir, condition)
+    else:
+        runs = _run_runtime(spec, schedule, settings, build_dir)
+    spikes = [_spike_table(trains, schedule, condition, seed) for seed, trains in runs]
+    trials = [_trial_table(schedule, condition, seed) for seed, _ in runs]
+    return pd.concat(spikes, ignore_index=True), pd.concat(trials, ignore_index=True)
 
 
 def _build(spec: NetworkSpec, schedule: Schedule, seed: int):

@@ -63,6 +63,7 @@ from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
 from .tasks.mnist import DATASETS, N_CLASSES, DigitSplit, load_digits, subset
 from .training import Task, train
+from .workers import run_in_workers
 
 __all__ = [
     "LEARNERS",
@@ -503,39 +504,89 @@ def main(argv=None) -> int:
         help="ignore an existing checkpoint in --out and start over",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=1,
+        help="number of seeds, from --seed on; with more than one, each seed "
+        "writes to DIR/seed_<k>/ and DIR/seeds.csv has the last epoch of each",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="parallel worker processes for --seeds (one simulation per core)",
+    )
     args = parser.parse_args(argv)
 
+    seeds = list(range(args.seed, args.seed + args.seeds))
     try:
-        split = load_split(
-            args.dataset, args.mnist_dir, args.train_size, args.test_size, args.seed
-        )
+        # Check the data and sizes here, so that a bad value stops the command
+        # before any worker starts.
+        for seed in seeds:
+            load_split(
+                args.dataset, args.mnist_dir, args.train_size, args.test_size, seed
+            )
     except (ValueError, FileNotFoundError) as error:
         parser.error(str(error))
-    options = {}
-    if args.learner != "backprop":
-        options = {
-            "build_dir": args.build_dir,
-            "resume": not args.fresh,
-            "progress": not args.quiet,
+
+    out = Path(args.out)
+    options = vars(args)
+    if len(seeds) == 1:
+        curves = [_train_seed((options, seeds[0], out), args.build_dir)]
+    else:
+        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
+        build = Path(args.build_dir or out / "build")
+        curves = run_in_workers(_train_seed, items, args.jobs, build)
+        last = pd.DataFrame([curve.iloc[-1] for curve in curves])
+        last.insert(0, "seed", seeds)
+        write_csv(last, out / "seeds.csv")
+        print(
+            f"mnist {args.learner} {args.encoding}, {len(seeds)} seeds: test "
+            f"accuracy {last['test_acc'].mean():.3f} +- {last['test_acc'].std():.3f} "
+            f"(mean +- SD); wrote {out}/seeds.csv"
+        )
+    return 0
+
+
+def _train_seed(item: tuple, build_dir) -> pd.DataFrame:
+    """Train one seed of the command line's learner; return its curve.
+
+    ``item`` is ``(options, seed, out)``, with the parsed options as a dict.
+    """
+    options, seed, out = item
+    split = load_split(
+        options["dataset"],
+        options["mnist_dir"],
+        options["train_size"],
+        options["test_size"],
+        seed,
+    )
+    network_options = {}
+    if options["learner"] != "backprop":
+        network_options = {
+            "build_dir": build_dir,
+            "resume": not options["fresh"],
+            "progress": not options["quiet"],
         }
     curve, _ = run_learner(
-        args.learner,
-        args.encoding,
+        options["learner"],
+        options["encoding"],
         split,
-        args.epochs,
-        seed=args.seed,
-        device_name=args.device,
-        out=args.out,
-        hidden=args.hidden,
-        **options,
+        options["epochs"],
+        seed=seed,
+        device_name=options["device"],
+        out=out,
+        hidden=options["hidden"],
+        **network_options,
     )
     last = curve.iloc[-1]
     print(
-        f"mnist {args.learner} {args.encoding} seed {args.seed}: epoch "
+        f"mnist {options['learner']} {options['encoding']} seed {seed}: epoch "
         f"{int(last['epoch'])}, train {last['train_acc']:.3f}, test "
-        f"{last['test_acc']:.3f}, {last['wall_s']:.1f} s; wrote {args.out}/epochs.csv"
+        f"{last['test_acc']:.3f}, {last['wall_s']:.1f} s; wrote {out}/epochs.csv"
     )
-    return 0
+    return curve
 
 
 if __name__ == "__main__":

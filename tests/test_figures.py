@@ -451,7 +451,8 @@ def test_help_documents_options():
         check=False,
     )
     assert result.returncode == 0
-    for option in ("--figures", "--list", "--out", "--scale", "--device", "--seeds"):
+    options = ("--figures", "--list", "--out", "--scale", "--device", "--seeds")
+    for option in (*options, "--jobs"):
         assert option in result.stdout
     assert "--redraw" in result.stdout
     assert "{quick,full}" in result.stdout

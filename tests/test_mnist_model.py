@@ -188,6 +188,17 @@ def test_command_line_backprop_writes_curve(tmp_path):
     assert curve["wall_s"].is_monotonic_increasing
 
 
+def test_command_line_seeds_in_two_workers(tmp_path):
+    argv = ["--learner", "backprop", "--epochs", "1", "--out", str(tmp_path)]
+    argv += ["--train-size", "200", "--test-size", "100", "--seeds", "2"]
+    assert mnist.main([*argv, "--jobs", "2"]) == 0
+    seeds = pd.read_csv(tmp_path / "seeds.csv")
+    assert seeds["seed"].tolist() == [0, 1]
+    for seed in (0, 1):
+        curve = pd.read_csv(tmp_path / f"seed_{seed}" / "epochs.csv")
+        assert curve["test_acc"].iloc[-1] == seeds["test_acc"][seed]
+
+
 # --- learning --------------------------------------------------------------------
 
 

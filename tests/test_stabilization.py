@@ -288,3 +288,12 @@ def test_command_writes_stabilization_files(tmp_path):
         assert (out / f"stabilization.{suffix}").stat().st_size > 0
     written = pd.read_csv(out / "stabilization.csv")
     assert set(CONDITIONS) <= set(written["condition"])
+
+
+def test_two_jobs_give_the_same_spikes(results, tmp_path):
+    settings = SimulationSettings(
+        scale="tiny", device="numpy", seeds=SEEDS, build_dir=tmp_path, jobs=2
+    )
+    parallel = stabilization.simulate(settings)
+    pd.testing.assert_frame_equal(parallel["spikes"], results["spikes"])
+    pd.testing.assert_frame_equal(parallel["trials"], results["trials"])
