@@ -472,12 +472,22 @@ def test_gabor_orientation_selectivity(sample, orientation, best_index):
 
 
 def test_gabor_polarity(sample):
-    encoder = GaborEncoder().fit(sample.x_train[:500])
+    # Without saturation, so that both maps keep their graded responses.
+    encoder = GaborEncoder(saturation=1.0).fit(sample.x_train[:500])
     bright = encoder.transform(bar_image("vertical")[None]).reshape(4, 2, 7, 7)
     dark = encoder.transform(bar_image("vertical", True)[None]).reshape(4, 2, 7, 7)
     # A bright bar drives the on map at its centre, a dark bar the off map.
     assert bright[0, 0, 3, 3] > bright[0, 1, 3, 3]
     assert dark[0, 1, 3, 3] > dark[0, 0, 3, 3]
+
+
+def test_gabor_saturation_scales_maps(sample):
+    images = sample.x_train[:100]
+    full = GaborEncoder(saturation=1.0).fit(images)
+    half = GaborEncoder(saturation=0.5).fit(images)
+    np.testing.assert_allclose(half.scale_, 0.5 * full.scale_, rtol=1e-6)
+    expected = np.clip(2 * full.transform(images), 0, 1)
+    np.testing.assert_allclose(half.transform(images), expected, atol=1e-6)
 
 
 def test_gabor_blank_image_gives_zero(sample):
@@ -506,6 +516,8 @@ def test_gabor_transform_before_fit_raises():
         ({"bandwidth": -1.0}, "bandwidth=-1.0"),
         ({"pool_size": 29}, "pool_size=29"),
         ({"pool": "median"}, "pool='median'"),
+        ({"saturation": 0.0}, "saturation=0.0"),
+        ({"saturation": 1.5}, "saturation=1.5"),
     ],
 )
 def test_gabor_bad_options_raise(options, message):
