@@ -124,7 +124,11 @@ FIGURES = {
             "spiking XCAL network on MNIST against rate-code and backprop",
             "analysis.mnist_figure",
         ),
-        FigureEntry("predictive", "predictive learning of a finite-state grammar"),
+        FigureEntry(
+            "predictive",
+            "predictive learning of a finite-state grammar",
+            "analysis.predictive",
+        ),
     )
 }
 

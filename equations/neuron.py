@@ -22,6 +22,7 @@ from .conductances import (
     clamp_declarations,
     synaptic_conductances,
 )
+from .deep import DEEP_KINDS, deep_context, pulvinar_drive, superficial_burst
 from .gabab import gabab_channel
 from .mechanism import STAGES, Mechanism
 from .membrane import adex_membrane
@@ -171,6 +172,7 @@ def neuron_model(
     phases: bool = False,
     target: bool = False,
     trg_avg: bool = False,
+    deep: str | None = None,
     parameters: Mapping | None = None,
     extra_equations: str | None = None,
 ) -> NeuronModel:
@@ -202,6 +204,11 @@ def neuron_model(
     trg_avg : bool
         Include the target average activity used by synaptic scaling; its
         layer means are linked from the layer's pool group.
+    deep : {None, "super", "ct", "pulvinar"}
+        Add the state of a deep predictive-learning layer kind (see
+        `equations.deep`): the burst, the context input, or the pulvinar
+        drive. The context and the drive change the raw input before NMDA
+        takes it in, so their code runs first in the conductance stage.
     parameters : mapping, optional
         Overrides of the default parameters, by name, with units.
     extra_equations : str, optional
@@ -217,10 +224,20 @@ def neuron_model(
         raise ValueError(f"Unknown neuron kind {kind!r}; valid kinds: {KINDS}.")
     if kna is None:
         kna = kind == "spiking"
+    if deep is not None and deep not in DEEP_KINDS:
+        raise ValueError(
+            f"Unknown deep layer kind {deep!r}; valid kinds: {DEEP_KINDS} or None."
+        )
 
     # Conductance-stage order of the reference: NMDA state, then g_e (which
     # takes in g_nmda), then noise, then the clamp that overwrites g_e.
-    mechanisms = [nmda_channel()] if nmda else []
+    mechanisms = []
+    if deep == "ct":
+        mechanisms.append(deep_context())
+    elif deep == "pulvinar":
+        mechanisms.append(pulvinar_drive(nmda=nmda))
+    if nmda:
+        mechanisms.append(nmda_channel())
     mechanisms.append(synaptic_conductances(pool=pool, noise=noise))
     if noise:
         mechanisms.append(background_noise())
@@ -241,6 +258,8 @@ def neuron_model(
         mechanisms.append(gabab_channel())
     if trg_avg:
         mechanisms.append(target_average())
+    if deep == "super":
+        mechanisms.append(superficial_burst())
 
     parameter_set = DECAY_PARAMETERS
     for mechanism in mechanisms:

@@ -59,6 +59,10 @@ class Layer:
         Custom events of the neurons, name -> condition, checked in the
         first slot of every step (``start``, order ``TRIAL_ORDER["events"]``),
         for synaptic pathways that run on them.
+    pool_equations : str, optional
+        Further state variables of the pool group, for layer reductions that
+        code outside the layer fills (for example the layer maximum of the
+        deep layers, `models.deep`).
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class Layer:
         trial_means: Mapping[str, str] | None = None,
         namespace: Mapping | None = None,
         events: Mapping[str, str] | None = None,
+        pool_equations: str = "",
     ):
         if not name.isidentifier() or name != name.lower():
             raise ValueError(
@@ -91,9 +96,13 @@ class Layer:
             )
         pool_mechanism = fffb_pool()
         self.inhibition = pool_mechanism.parameters.resolve(inhibition)
-        pool_equations = pool_mechanism.equations + "".join(
-            f"{target} : 1  # layer mean of {source}, once per trial\n"
-            for target, source in trial_means.items()
+        pool_equations = (
+            pool_mechanism.equations
+            + "".join(
+                f"{target} : 1  # layer mean of {source}, once per trial\n"
+                for target, source in trial_means.items()
+            )
+            + pool_equations
         )
         self.pool = NeuronGroup(
             1,

@@ -21,6 +21,12 @@ In the first step of every trial, in the order of `TRIAL_ORDER`, the network
    trials skip this work);
 5. records the finished trial (``act_m``, ``act_p``);
 6. decays the neurons for the new trial.
+
+Layers of the deep predictive kinds (``super``, ``ct``, ``pulvinar``) get
+further objects from `models.deep`: the burst and the context, sent before
+step 1 with the weights the finished trial used, and the pulvinar's every-step
+driver input. Context projections send once per trial instead of spikes and
+learn with `equations.deep.context_dwt_code`.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from brian2.core.variables import ArrayVariable
 from brian2.devices.device import all_devices
 
 from equations import G_UNIT, Mechanism, ParameterSet, neuron_model
+from equations.deep import DEEP_KINDS, context_dwt_code, context_send_code
 from equations.target_average import (
     AVG_DIF_CODE,
     TRG_AVG_CODE,
@@ -49,10 +56,17 @@ from equations.xcal import (
     slow_sum_code,
 )
 
+from . import deep
 from .layer import Layer
 from .projection import initial_weights, projection_scale
 from .schedule import TRIAL_ORDER, Schedule
-from .spec import PROJECTION_PARAMETERS, NetworkSpec, ProjectionSpec
+from .spec import (
+    HIDDEN_KINDS,
+    PROJECTION_PARAMETERS,
+    TARGET_KINDS,
+    NetworkSpec,
+    ProjectionSpec,
+)
 
 __all__ = ["LayeredNetwork", "initial_state", "RECORDED"]
 
@@ -71,8 +85,9 @@ def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
 
     Returns a flat mapping ``"<object>.<variable>" -> array``: per projection
     ``wt``, ``swt`` and ``lwt`` in synapse order (sender-major, ``k = i *
-    n_receiver + j``), and per hidden layer ``trg_avg`` (evenly spaced over
-    [trg_min, trg_max] in random order) and ``act_avg``.
+    n_receiver + j``; unit order for one-to-one projections), and per hidden,
+    super and ct layer ``trg_avg`` (evenly spaced over [trg_min, trg_max] in
+    random order) and ``act_avg``.
     """
     rng = np.random.default_rng(seed)
     names = {projection.name for projection in spec.projections}
@@ -90,12 +105,16 @@ def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
             continue
         receiver = spec.layer(projection.receiver)
         init = spec.weights
+        sender = spec.layer(projection.sender)
+        shape = (
+            (sender.size,) if projection.one_to_one else (sender.size, receiver.size)
+        )
         drawn[projection.name] = initial_weights(
-            (spec.layer(projection.sender).size, receiver.size),
+            shape,
             rng,
             mean=init.mean,
             var=init.var,
-            spct=0.0 if receiver.kind == "target" else init.spct,
+            spct=0.0 if receiver.kind in TARGET_KINDS else init.spct,
         )
 
     state = {}
@@ -111,7 +130,7 @@ def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
 
     trg = neuron_model(trg_avg=True, pool="parameter").values
     for layer in spec.layers:
-        if layer.kind != "hidden":
+        if layer.kind not in HIDDEN_KINDS:
             continue
         values = {**trg, **spec.parameters, **layer.parameters}
         levels = np.linspace(values["trg_min"], values["trg_max"], layer.size)
@@ -186,6 +205,13 @@ class LayeredNetwork:
             layer = self._make_layer(layer_spec)
             self.layers[layer_spec.name] = layer
             objects.extend(layer.objects)
+            objects.extend(self._deep_objects(layer_spec, layer))
+
+        for layer_spec in spec.layers:
+            if layer_spec.kind == "pulvinar":
+                driver = self.layers[layer_spec.driver]
+                layer = self.layers[layer_spec.name]
+                objects.extend(deep.drive_objects(layer, driver))
 
         for projection in spec.projections:
             synapses = self._make_projection(projection)
@@ -242,10 +268,11 @@ class LayeredNetwork:
             nmda=self.spec.nmda,
             gabab=self.spec.gabab,
             noise=self.spec.noise,
-            clamped=kind != "hidden",
+            clamped=kind in ("input", "target"),
             phases=True,
-            target=kind == "target",
-            trg_avg=kind == "hidden",
+            target=kind in TARGET_KINDS,
+            trg_avg=kind in HIDDEN_KINDS,
+            deep=kind if kind in DEEP_KINDS else None,
             parameters={**self.spec.parameters, **layer_spec.parameters},
             extra_equations=extra,
         )
@@ -263,10 +290,12 @@ class LayeredNetwork:
             model,
             inhibition=layer_spec.inhibition,
             trial=self.trial,
-            trial_means=TRIAL_MEANS if kind == "hidden" else None,
+            trial_means=TRIAL_MEANS if kind in HIDDEN_KINDS else None,
             namespace=schedule.namespace(),
             events={SLOW_EVENT: schedule.slow_event()} if sends_adapting else None,
+            pool_equations=deep.pool_equations(kind),
         )
+        deep.link_pool(layer, kind)
 
         finish = schedule.gate_code() + "act_p = act_int\n"
         if learning_inputs:
@@ -275,10 +304,10 @@ class LayeredNetwork:
                 finish += f"{projection.name}_dwt = 0\n{projection.name}_n = 0\n"
                 if adapt:
                     finish += f"{projection.name}_dswt = 0\n"
-        if kind == "hidden":
+        if kind in HIDDEN_KINDS:
             finish += TRIAL_END_CODE
         self._trial_code(layer.group, finish, "finish")
-        if kind == "hidden":
+        if kind in HIDDEN_KINDS:
             self._trial_code(layer.group, TRG_AVG_CODE, "apply")
             if adapt:
                 self._trial_code(
@@ -288,7 +317,15 @@ class LayeredNetwork:
 
     def _adapts(self, layer_spec) -> bool:
         """Return whether the layer's incoming weights adapt slowly (not targets)."""
-        return self.spec.swt_adapt and layer_spec.kind == "hidden"
+        return self.spec.swt_adapt and layer_spec.kind in HIDDEN_KINDS
+
+    def _deep_objects(self, layer_spec, layer: Layer) -> list:
+        """Attach the trial-level code of a super or ct layer; return new objects."""
+        if layer_spec.kind == "super":
+            return deep.burst_objects(layer, self.trial)
+        if layer_spec.kind == "ct":
+            deep.context_zero(layer, self.trial)
+        return []
 
     def _make_projection(self, projection: ProjectionSpec) -> Synapses:
         spec = self.spec
@@ -298,7 +335,7 @@ class LayeredNetwork:
         scale = projection_scale(
             sender.size,
             sender.expected_activity,
-            sender.size,
+            1 if projection.one_to_one else sender.size,
             rel=projection.rel,
             rel_total=rel_total,
             abs_scale=projection.abs_scale,
@@ -307,7 +344,7 @@ class LayeredNetwork:
         values = PROJECTION_PARAMETERS.resolve(
             {**spec.learning, **projection.parameters}
         )
-        if receiver.kind == "target":
+        if receiver.kind in TARGET_KINDS:
             # The reference's target layers learn without the zero-sum step.
             values["sub_mean"] = 0.0
         receiver_values = self.layers[receiver.name].model.values
@@ -319,7 +356,11 @@ class LayeredNetwork:
         }
         model = SYNAPSE_EQUATIONS if projection.learn else "wt : 1  # weight\n"
         on_pre, on_event, delay = {}, {}, {}
-        if spec.neuron == "spiking":
+        if projection.context:
+            # Context is sent once per trial by trial-level code, not by spikes.
+            sender_values = self.layers[sender.name].model.values
+            namespace["ctxt_send_thr"] = sender_values["ctxt_send_thr"]
+        elif spec.neuron == "spiking":
             on_pre["pre"] = "g_e_raw_post += g_scale*wt"
             on_event["pre"] = "spike"
             delay["pre"] = projection.delay
@@ -357,18 +398,26 @@ class LayeredNetwork:
                 pathway.when = "start"
                 pathway.order = TRIAL_ORDER[step]
 
-        synapses.connect(
-            i=np.repeat(np.arange(sender.size), receiver.size),
-            j=np.tile(np.arange(receiver.size), sender.size),
-        )
+        if projection.one_to_one:
+            synapses.connect(i=np.arange(sender.size), j=np.arange(receiver.size))
+        else:
+            synapses.connect(
+                i=np.repeat(np.arange(sender.size), receiver.size),
+                j=np.tile(np.arange(receiver.size), sender.size),
+            )
         synapses.wt = 0.5
 
+        gates = self.schedule.gate_code()
+        if projection.context:
+            self._trial_code(
+                synapses, gates + context_send_code(), "context_send", reduces=True
+            )
         if projection.learn:
             synapses.swt = 0.5
             synapses.lwt = 0.5
-            gates = self.schedule.gate_code()
             sums = projection.name
-            self._trial_code(synapses, gates + dwt_code(sums), "dwt", reduces=True)
+            change = context_dwt_code if projection.context else dwt_code
+            self._trial_code(synapses, gates + change(sums), "dwt", reduces=True)
             self._trial_code(synapses, apply_dwt_code(sums), "apply")
         return synapses
 
@@ -493,7 +542,12 @@ class LayeredNetwork:
         projection = key.split(".")[0]
         for p in self.spec.projections:
             if p.name == projection:
-                return self.spec.layer(p.sender).size * self.spec.layer(p.receiver).size
+                n_send = self.spec.layer(p.sender).size
+                return (
+                    n_send
+                    if p.one_to_one
+                    else n_send * self.spec.layer(p.receiver).size
+                )
         raise KeyError(key)
 
     # -- records ------------------------------------------------------------

@@ -30,6 +30,9 @@ __all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
 
 #: Brian2 ``order`` (in the ``start`` slot of the first step of a trial) of the
 #: trial-level code, which reads the trial that has just finished:
+#: ``deep_zero`` to ``deep_burst`` (superficial layers: layer maximum and
+#: burst), ``context_zero`` and ``context_send`` (deep context layers: the
+#: context of the new trial, sent with the weights the finished trial used),
 #: ``events`` (senders detect the slow-adaptation event, see
 #: `Schedule.slow_event`), ``finish`` (receivers: act_p, RLrate, act_avg; sums
 #: zeroed), ``dwt``
@@ -37,6 +40,12 @@ __all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
 #: ``slow_sum`` and ``slow_apply`` (slow adaptation), ``record`` (monitors of
 #: the finished trial), ``decay`` (the trial-boundary decay of the new trial).
 TRIAL_ORDER = {
+    "deep_zero": -39,
+    "deep_rank": -38,
+    "deep_top": -37,
+    "deep_burst": -36,
+    "context_zero": -35,
+    "context_send": -34,
     "events": -31,
     "finish": -30,
     "dwt": -29,

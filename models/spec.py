@@ -33,6 +33,8 @@ from equations.xcal import LEARNING_PARAMETERS, SWT_PARAMETERS
 
 __all__ = [
     "LAYER_KINDS",
+    "HIDDEN_KINDS",
+    "TARGET_KINDS",
     "LayerSpec",
     "ProjectionSpec",
     "WeightInit",
@@ -41,8 +43,19 @@ __all__ = [
 ]
 
 #: Kinds of layer: ``input`` (clamped in both phases), ``hidden`` (free) and
-#: ``target`` (free in the minus phase, clamped in the plus phase).
-LAYER_KINDS = ("input", "hidden", "target")
+#: ``target`` (free in the minus phase, clamped in the plus phase), and the
+#: deep predictive-learning kinds (`equations.deep`): ``super`` (a hidden
+#: layer that also computes the plus-phase burst), ``ct`` (a hidden layer with
+#: a context input held over from the last trial) and ``pulvinar`` (free in
+#: the minus phase, driven one to one by its ``driver`` layer in the plus
+#: phase).
+LAYER_KINDS = ("input", "hidden", "target", "super", "ct", "pulvinar")
+
+#: Kinds that learn like hidden layers (target averages, synaptic scaling).
+HIDDEN_KINDS = ("hidden", "super", "ct")
+
+#: Kinds that learn like target layers (no zero-sum step, no swt variance).
+TARGET_KINDS = ("target", "pulvinar")
 
 #: Parameters a projection's learning rule accepts.
 PROJECTION_PARAMETERS: ParameterSet = LEARNING_PARAMETERS + SWT_PARAMETERS
@@ -58,8 +71,8 @@ class LayerSpec:
         Lower-case identifier (brian2cuda lower-cases the file names it reads).
     size : int
         Number of neurons.
-    kind : {"input", "hidden", "target"}
-        Role of the layer in the phases of a trial.
+    kind : {"input", "hidden", "target", "super", "ct", "pulvinar"}
+        Role of the layer in the phases of a trial (see `LAYER_KINDS`).
     expected_activity : float
         Expected fraction of active neurons (reference Inhib.ActAvg.Init). It
         scales the projections this layer sends and initialises ``act_avg``.
@@ -67,6 +80,9 @@ class LayerSpec:
         FFFB overrides, for example ``{"gi": 0.9}``.
     parameters : mapping
         Neuron parameter overrides for this layer (on top of the network's).
+    driver : str, optional
+        For a pulvinar layer: the layer of the same size whose act drives it
+        one to one in the plus phase.
     """
 
     name: str
@@ -75,6 +91,7 @@ class LayerSpec:
     expected_activity: float = 0.1
     inhibition: Mapping = field(default_factory=dict)
     parameters: Mapping = field(default_factory=dict)
+    driver: str | None = None
 
     def __post_init__(self):
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -96,11 +113,17 @@ class LayerSpec:
                 f"Invalid expected_activity {self.expected_activity!r} of layer "
                 f"'{self.name}': expected a fraction in (0, 1]."
             )
+        if (self.kind == "pulvinar") != (self.driver is not None):
+            raise ValueError(
+                f"Invalid driver {self.driver!r} of {self.kind} layer '{self.name}': "
+                "a pulvinar layer needs the name of its driver layer, other kinds "
+                "take none."
+            )
 
 
 @dataclass(frozen=True)
 class ProjectionSpec:
-    """An all-to-all excitatory projection from one layer to another.
+    """An excitatory projection from one layer to another.
 
     Parameters
     ----------
@@ -118,6 +141,14 @@ class ProjectionSpec:
     parameters : mapping
         Learning parameter overrides for this projection (for example
         ``{"lrate": 0.1}``), on top of the network's.
+    one_to_one : bool
+        Connect sender unit k to receiver unit k only (equal sizes), instead
+        of all to all.
+    context : bool
+        A context projection into a ``ct`` layer (reference CTCtxtPrjn): it
+        sends the sender's burst or act once at the end of each plus phase
+        instead of spikes, and learns on the sender's previous-trial value
+        (`equations.deep`).
     """
 
     sender: str
@@ -127,6 +158,8 @@ class ProjectionSpec:
     learn: bool = True
     delay: object = field(default_factory=lambda: 2 * ms)
     parameters: Mapping = field(default_factory=dict)
+    one_to_one: bool = False
+    context: bool = False
 
     @property
     def name(self) -> str:
@@ -229,6 +262,10 @@ class NetworkSpec:
                     f"Invalid projection '{projection.name}': input layer "
                     f"'{projection.receiver}' is clamped and cannot receive one."
                 )
+            self._check_deep_projection(projection)
+        for layer in self.layers:
+            if layer.driver is not None:
+                self._check_driver(layer)
         pairs = [p.name for p in self.projections]
         repeated = sorted({name for name in pairs if pairs.count(name) > 1})
         if repeated:
@@ -236,6 +273,49 @@ class NetworkSpec:
         PROJECTION_PARAMETERS.resolve(self.learning)
         for projection in self.projections:
             PROJECTION_PARAMETERS.resolve({**self.learning, **projection.parameters})
+
+    def _check_deep_projection(self, projection: ProjectionSpec):
+        """Raise ValueError for a one-to-one or context projection that cannot be."""
+        sender = self.layer(projection.sender)
+        receiver = self.layer(projection.receiver)
+        if projection.one_to_one and sender.size != receiver.size:
+            raise ValueError(
+                f"Invalid one-to-one projection '{projection.name}': sizes "
+                f"{sender.size} and {receiver.size} differ; use equal sizes or "
+                "one_to_one=False."
+            )
+        if projection.context and (
+            receiver.kind != "ct" or sender.kind not in ("super", "ct")
+        ):
+            raise ValueError(
+                f"Invalid context projection '{projection.name}' from a "
+                f"{sender.kind} layer to a {receiver.kind} layer: context goes "
+                "from a super or ct layer to a ct layer."
+            )
+
+    def _check_driver(self, layer: LayerSpec):
+        """Raise ValueError if a pulvinar layer's driver cannot drive it."""
+        names = [x.name for x in self.layers]
+        if layer.driver not in names:
+            raise ValueError(
+                f"Unknown driver layer '{layer.driver}' of pulvinar layer "
+                f"'{layer.name}'; layers: {names}."
+            )
+        driver = self.layer(layer.driver)
+        # NOTE: the reference drives a pulvinar with a superficial driver's
+        # burst; here the burst exists only at the end of the plus phase, so
+        # such drivers are rejected rather than driven by their act.
+        if driver.kind in ("super", "pulvinar"):
+            raise ValueError(
+                f"Invalid driver '{driver.name}' of pulvinar layer '{layer.name}': "
+                f"a {driver.kind} layer cannot drive a pulvinar here; use an input, "
+                "hidden, target or ct layer."
+            )
+        if driver.size != layer.size:
+            raise ValueError(
+                f"Mismatched driver '{driver.name}' of pulvinar layer '{layer.name}': "
+                f"sizes {driver.size} and {layer.size}; the drive is one to one."
+            )
 
     def layer(self, name: str) -> LayerSpec:
         """Return the layer called ``name``."""
