@@ -265,8 +265,8 @@ xcal_x = ctxt_prv_pre*avg_s_lrn_post
 xcal_theta = ctxt_prv_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
 xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
-dwt = learn_on*lrate*xcal_bounded
-dwt = dwt*int(abs(dwt) > dwt_thr*lrate)
+dwt = learn_on*lrate*lrate_factor*xcal_bounded
+dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
 {sums}_dwt_post += dwt
 {sums}_n_post += int(dwt != 0)
 """

@@ -151,7 +151,8 @@ def dwt_code(sums: str) -> str:
     """Return the synapse code that computes the finished trial's weight change.
 
     XCAL with soft bounding, the sender threshold, the receiver's RLrate and
-    the learning rate; changes below ``dwt_thr * lrate`` are dropped. The
+    the learning rate times the schedule's ``lrate_factor``; changes below
+    ``dwt_thr`` times that rate are dropped. The
     receiver collects the sum and the count of the non-zero changes in its
     variables ``<sums>_dwt`` and ``<sums>_n`` (zeroed before), for the
     zero-sum step of `apply_dwt_code`. ``learn_on`` is 1 after a training
@@ -163,8 +164,8 @@ xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
 xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
 sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
-dwt = learn_on*sender_on*rl_rate_post*lrate*xcal_bounded
-dwt = dwt*int(abs(dwt) > dwt_thr*lrate)
+dwt = learn_on*sender_on*rl_rate_post*lrate*lrate_factor*xcal_bounded
+dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
 {sums}_dwt_post += dwt
 {sums}_n_post += int(dwt != 0)
 """

@@ -198,7 +198,7 @@ class LayeredNetwork:
         # Per-trial TimedArrays that the generated code reads, which are the
         # ones a standalone binary accepts as run_args. Every layer's trial
         # code reads the two gates; clamped layers add the pattern tables.
-        self._per_trial_tables = {"finished_train", "slow_adapt"}
+        self._per_trial_tables = {"finished_train", "slow_adapt", "lrate_sched"}
         objects = []
 
         for layer_spec in spec.layers:

@@ -113,6 +113,10 @@ class Schedule:
     slow_interval : int, optional
         Slow adaptation (swt, synaptic scaling) follows every
         ``slow_interval``-th training trial (reference SlowInterval).
+    lrate_sched : sequence of float, optional
+        Factor of every projection's learning rate in each trial (the
+        reference's Lrate.Sched), default 1. The weight change after trial k
+        uses trial k's factor.
     """
 
     def __init__(
@@ -125,6 +129,7 @@ class Schedule:
         dt=1 * ms,
         train_before: int = 0,
         slow_interval: int = 100,
+        lrate_sched: Sequence[float] | None = None,
     ):
         inputs = np.asarray(inputs, dtype=float)
         targets = np.asarray(targets, dtype=float)
@@ -183,6 +188,19 @@ class Schedule:
         self.finished_train = TimedArray(
             np.insert(train, 0, False).astype(float), dt=trial_dt, name="finished_train"
         )
+        if lrate_sched is None:
+            lrate_sched = np.ones(len(patterns))
+        lrate_sched = np.asarray(lrate_sched, dtype=float)
+        if lrate_sched.shape != patterns.shape or not np.all(
+            np.isfinite(lrate_sched) & (lrate_sched >= 0)
+        ):
+            raise ValueError(
+                f"Invalid lrate_sched of shape {lrate_sched.shape}: expected one "
+                f"finite factor >= 0 per trial ({len(patterns)})."
+            )
+        self.lrate_sched = TimedArray(
+            np.insert(lrate_sched, 0, 1.0), dt=trial_dt, name="lrate_sched"
+        )
         trained = train_before + np.cumsum(train)
         slow = train & (trained % slow_interval == 0)
         self.train_before = train_before
@@ -209,6 +227,7 @@ class Schedule:
             "trial_train": self.trial_train,
             "finished_train": self.finished_train,
             "slow_adapt": self.slow_adapt,
+            "lrate_sched": self.lrate_sched,
             "minus_steps": self.minus_steps,
             "trial_steps": self.trial_steps,
         }
@@ -224,10 +243,12 @@ class Schedule:
 
         ``learn_on``: the finished trial was a training trial; ``slow_on``: it
         completed a slow-adaptation interval; ``after_first``: this is not the
-        first step of the run.
+        first step of the run. ``lrate_factor`` is the finished trial's
+        learning-rate factor.
         """
         return (
             "learn_on = finished_train(t)\n"
+            "lrate_factor = lrate_sched(t)\n"
             "slow_on = slow_adapt(t)\n"
             "after_first = int(t > 0.5*dt)\n"
         )

@@ -66,6 +66,9 @@ class Task:
     epoch_trials : callable
         ``epoch_trials(epoch, seed) -> (patterns, train)``: pattern indices and
         train flags of the trials of one epoch (epochs numbered from 1).
+    lrate_sched : callable, optional
+        ``lrate_sched(epoch) -> factor`` of every projection's learning rate
+        in that epoch (the reference's Lrate.Sched); None keeps 1.
     """
 
     name: str
@@ -74,6 +77,7 @@ class Task:
     input_layer: str
     target_layer: str
     epoch_trials: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    lrate_sched: Callable[[int], float] | None = None
 
     def check(self, spec: NetworkSpec):
         """Raise ValueError if the patterns do not fit the network's layers."""
@@ -368,17 +372,18 @@ def train(
     task.check(spec)
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None
-    config = json.dumps(
-        {
-            "spec": repr(spec),
-            "task": task.name,
-            "seed": seed,
-            "block_epochs": block_epochs,
-            "timing": [float(timing.minus / ms), float(timing.plus / ms)],
-            "device": device_name,
-        },
-        sort_keys=True,
-    )
+    settings = {
+        "spec": repr(spec),
+        "task": task.name,
+        "seed": seed,
+        "block_epochs": block_epochs,
+        "timing": [float(timing.minus / ms), float(timing.plus / ms)],
+        "device": device_name,
+    }
+    if task.lrate_sched is not None:
+        # A resumed run must keep the schedule; its first 100 epochs stand for it.
+        settings["lrate_sched"] = [float(task.lrate_sched(e)) for e in range(1, 101)]
+    config = json.dumps(settings, sort_keys=True)
 
     state = initial_state(spec, seed)
     epochs_done = 0
@@ -403,6 +408,14 @@ def train(
         patterns = np.concatenate([p for p, _ in plan])
         train_flags = np.concatenate([t for _, t in plan])
         train_before = int(trials["train"].sum()) if not trials.empty else 0
+        lrate_sched = None
+        if task.lrate_sched is not None:
+            lrate_sched = np.concatenate(
+                [
+                    np.full(len(p), float(task.lrate_sched(first + k)))
+                    for k, (p, _) in enumerate(plan)
+                ]
+            )
         schedule = Schedule(
             task.inputs,
             task.targets,
@@ -410,6 +423,7 @@ def train(
             train_flags,
             timing=timing,
             train_before=train_before,
+            lrate_sched=lrate_sched,
         )
 
         block_start = time.perf_counter()

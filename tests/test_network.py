@@ -30,11 +30,11 @@ def small_spec(**overrides):
     return NetworkSpec(**fields)
 
 
-def run_small(patterns, train_flags, spec=None, monitors=()):
+def run_small(patterns, train_flags, spec=None, monitors=(), lrate_sched=None):
     """Run the small network on numpy; return the network and its monitors."""
     prefs.codegen.target = "numpy"
     spec = spec or small_spec()
-    schedule = Schedule(INPUTS, TARGETS, patterns, train_flags)
+    schedule = Schedule(INPUTS, TARGETS, patterns, train_flags, lrate_sched=lrate_sched)
     network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
     made = {}
     for name, (owner_name, variables) in monitors:
@@ -80,6 +80,22 @@ def test_weight_change_after_trial_uses_that_trials_averages():
 
     # The third trial is a test trial: no change after it.
     np.testing.assert_array_equal(m["syn"].lwt[:, 600], m["syn"].lwt[:, 599])
+
+
+def test_lrate_schedule_scales_weight_change():
+    monitors = (("syn", ("inp_to_out", ["lwt"])),)
+    flags = [True, True, False]
+    _, full = run_small([0, 1, 2], flags, monitors=monitors)
+    _, sched = run_small([0, 1, 2], flags, monitors=monitors, lrate_sched=[0.5, 0, 1])
+    before = full["syn"].lwt[:, 199]
+    change = full["syn"].lwt[:, 200] - before
+    assert np.count_nonzero(change) >= 4  # of 24 synapses
+
+    # Trial 0 learns at half the rate, trial 1 not at all.
+    np.testing.assert_allclose(
+        sched["syn"].lwt[:, 200] - before, 0.5 * change, atol=1e-12
+    )
+    np.testing.assert_array_equal(sched["syn"].lwt[:, 400], sched["syn"].lwt[:, 399])
 
 
 def test_target_clamped_in_training_plus_phase():

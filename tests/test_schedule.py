@@ -87,3 +87,9 @@ def test_schedule_bad_input(arguments, fragment):
 def test_phase_not_multiple_of_dt():
     with pytest.raises(ValueError, match="multiples of the time step"):
         Schedule(INPUTS, TARGETS, [0], [True], PhaseTiming(150.5 * ms, 50 * ms))
+
+
+@pytest.mark.parametrize("sched", [[1.0, -0.5], [1.0], [np.nan, 1.0]])
+def test_bad_lrate_schedule_is_rejected(sched):
+    with pytest.raises(ValueError, match="lrate_sched"):
+        Schedule(np.eye(2), np.eye(2), [0, 1], [True, True], lrate_sched=sched)
