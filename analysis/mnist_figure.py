@@ -20,7 +20,7 @@ sizes are stated in the CSV and the figure's title:
 scale     train      test    hidden  epochs  encodings
 ========  =========  ======  ======  ======  ================
 tiny      200        100     64      2       pixels
-quick     2,000      500     256     5       pixels
+quick     2,000      500     256     5       pixels, gabor
 full      4,000      1,000   256     10      pixels, gabor
 ========  =========  ======  ======  ======  ================
 
@@ -59,7 +59,7 @@ SCALE_SIZES = {
         "n_test": 500,
         "hidden": 256,
         "epochs": 5,
-        "encodings": ("pixels",),
+        "encodings": ("pixels", "gabor"),
     },
     "full": {
         "n_train": 4000,

@@ -91,6 +91,11 @@ def test_spec_layers_and_projections():
     assert spec.layer("output").parameters["t_ref"] == 0 * ms
 
 
+def test_lrate_schedule_halves_after_two_epochs():
+    factors = [mnist.lrate_schedule(epoch) for epoch in range(1, 6)]
+    assert factors == [1.0, 1.0, 0.5, 0.25, 0.125]
+
+
 def test_spec_rate_code_gain():
     spec = mnist.mnist_spec("rate")
     assert spec.neuron == "rate"
