@@ -1,0 +1,553 @@
+"""Shared parts of the benchmarks: worker processes, networks and their measures.
+
+Every measurement runs in a fresh worker process (``spawn``), so that
+
+* Brian2 starts from a clean state for each device and network;
+* ``resource.getrusage`` gives the peak memory of that measurement alone: of
+  the worker (Python objects and, on the runtime targets, the simulation) and
+  of its largest child (the compiler or the standalone binary);
+* a run that exceeds its time cap can be stopped without losing the others.
+
+Two networks are measured:
+
+* the MNIST network of `models.mnist.mnist_spec` (input 784 pixels, hidden
+  256, output 10, dense projections), built with `models.network.
+  LayeredNetwork` on a `models.schedule.Schedule` of one training epoch and
+  its test trials, as `models.training` builds it;
+* a scalable network of the same neurons and XCAL synapses with sparse fixed
+  fan-in connectivity (`sparse_network`), for the size sweep.
+
+Synaptic events are counted as sender spikes times the sender's number of
+outgoing synapses, summed over the spike-driven projections. The
+pool-input synapses of the layers (summed every step, not driven by spikes)
+are not counted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: Simulated time of one trial in seconds (150 ms minus + 50 ms plus phase).
+TRIAL_S = 0.2
+
+#: Columns of a measurement row, in the order the CSV files use.
+COLUMNS = (
+    "network",
+    "target",
+    "neurons",
+    "synapses",
+    "trials",
+    "simulated_s",
+    "build_s",
+    "prepare_s",
+    "compile_s",
+    "run_s",
+    "loop_cpu_s",
+    "binary_cpu_s",
+    "cost",
+    "cpu_cost",
+    "speed",
+    "events",
+    "events_per_s",
+    "rate_input_hz",
+    "rate_hidden_hz",
+    "rate_output_hz",
+    "peak_rss_mib",
+    "peak_child_rss_mib",
+    "status",
+)
+
+#: Layer names of both benchmark networks, in creation order.
+LAYERS = ("input", "hidden", "output")
+
+
+def peak_memory_mib() -> tuple[float, float]:
+    """Return the peak resident set size of this process and of its largest child.
+
+    Linux reports ``ru_maxrss`` in KiB; the values are in MiB.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, child
+
+
+# The worker's end of the pipe to the parent, set in the worker process only.
+_connection = None
+
+
+def notify_prepared():
+    """Tell the parent that preparation is over, so that its time cap starts now.
+
+    Does nothing outside a worker of `in_worker`.
+    """
+    if _connection is not None:
+        _connection.send(("prepared", None))
+
+
+def _worker_main(connection, function, kwargs):
+    """Run ``function(**kwargs)`` in the worker and send back its result."""
+    global _connection
+    _connection = connection
+    try:
+        result = function(**kwargs)
+        own, child = peak_memory_mib()
+        result.setdefault("peak_rss_mib", own)
+        result.setdefault("peak_child_rss_mib", child)
+        connection.send(("ok", result))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent
+        connection.send(("error", f"{error!r}\n{traceback.format_exc()}"))
+    finally:
+        connection.close()
+
+
+def in_worker(
+    function, timeout_s: float | None = None, cap_after_prepare=False, **kwargs
+) -> dict:
+    """Call ``function(**kwargs)`` in a fresh ``spawn`` process.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function that returns a dict.
+    timeout_s : float, optional
+        Wall-clock cap; the worker is terminated when it runs longer.
+    cap_after_prepare : bool
+        Count the cap from the worker's `notify_prepared` call, with no cap
+        before it, so that filling a cold Cython cache is not cut short.
+        Otherwise the cap counts from the start.
+    **kwargs
+        Arguments of ``function`` (they must pickle).
+
+    Returns
+    -------
+    dict
+        The function's result with ``peak_rss_mib`` and ``peak_child_rss_mib``
+        added, and ``status`` "ok"; or ``{"status": "timeout after N s"}`` or
+        ``{"status": "error: ..."}``.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_worker_main, args=(sender, function, kwargs))
+    process.start()
+    sender.close()
+    capped = timeout_s is not None and not cap_after_prepare
+    cap_start = time.perf_counter()
+    message = None
+    while True:
+        elapsed = time.perf_counter() - cap_start
+        remaining = max(timeout_s - elapsed, 0) if capped else None
+        if not receiver.poll(remaining):
+            # SIGTERM reaches the worker only, not a compiler or binary that
+            # it started. The suite caps runtime targets only, whose workers
+            # run the simulation in their own process.
+            process.terminate()
+            process.join(10)
+            return {"status": f"timeout after {timeout_s:.0f} s"}
+        try:
+            message = receiver.recv()
+        except EOFError:
+            message = None
+            break
+        if message[0] != "prepared":
+            break
+        capped = timeout_s is not None
+        cap_start = time.perf_counter()
+    process.join()
+    if message is None:
+        return {"status": f"error: worker exited with code {process.exitcode}"}
+    kind, payload = message
+    if kind == "error":
+        first = payload.splitlines()[0]
+        print(payload, file=sys.stderr)
+        return {"status": f"error: {first}"}
+    payload["status"] = "ok"
+    return payload
+
+
+# -- networks -----------------------------------------------------------------
+
+
+def mnist_network(train_size: int, test_size: int, hidden: int, seed: int = 1):
+    """Build the MNIST network on one epoch of a small digit subset.
+
+    Returns
+    -------
+    network : models.network.LayeredNetwork
+    groups : dict
+        Layer name -> NeuronGroup.
+    fan_out : dict
+        Layer name -> array of the number of outgoing spike-driven synapses
+        of each neuron.
+    n_trials : int
+    """
+    from models.mnist import INPUT_ACTIVITY, load_split, mnist_spec, mnist_task
+    from models.network import LayeredNetwork, initial_state
+    from models.schedule import Schedule
+    from models.tasks.encoding import encode_split
+
+    split = load_split(train_size=train_size, test_size=test_size)
+    x_train, x_test = encode_split(split, "pixels")
+    task = mnist_task(x_train, split.y_train, x_test, split.y_test)
+    spec = mnist_spec(
+        n_input=x_train.shape[1],
+        hidden=hidden,
+        input_activity=INPUT_ACTIVITY["pixels"],
+    )
+    patterns, flags = task.epoch_trials(1, seed)
+    schedule = Schedule(task.inputs, task.targets, patterns, flags)
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed))
+
+    groups = {name: layer.group for name, layer in network.layers.items()}
+    fan_out = {
+        name: np.zeros(len(group), dtype=np.int64) for name, group in groups.items()
+    }
+    for projection in spec.projections:
+        receivers = spec.layer(projection.receiver).size
+        fan_out[projection.sender] += 1 if projection.one_to_one else receivers
+    return network, groups, fan_out, schedule.n_trials
+
+
+def layer_sizes(total: int) -> dict[str, int]:
+    """Split ``total`` neurons into input (50 %), hidden (40 %) and output (10 %).
+
+    Raises
+    ------
+    ValueError
+        For fewer than 20 neurons, which would leave a layer with under 2.
+    """
+    if total < 20:
+        raise ValueError(
+            f"Invalid network size {total}: use at least 20 neurons, so that "
+            "every layer has at least 2."
+        )
+    n_input = round(0.5 * total)
+    n_output = round(0.1 * total)
+    return {"input": n_input, "hidden": total - n_input - n_output, "output": n_output}
+
+
+#: Expected activities of the sparse network's layers (fraction of active units).
+SPARSE_ACTIVITY = {"input": 0.15, "hidden": 0.04, "output": 0.1}
+
+#: Projections of the sparse network: (sender, receiver, relative strength).
+SPARSE_PROJECTIONS = (
+    ("input", "hidden", 1.0),
+    ("hidden", "output", 1.0),
+    ("output", "hidden", 0.3),
+)
+
+#: Number of random input and target patterns the sparse network cycles through.
+SPARSE_PATTERNS = 10
+
+
+def _fixed_fan_in(n_send: int, n_receive: int, fan_in: int, rng) -> tuple:
+    """Draw ``fan_in`` distinct senders for every receiver; return (i, j) arrays."""
+    k = min(fan_in, n_send)
+    if k == n_send:
+        i = np.tile(np.arange(n_send), n_receive)
+    else:
+        i = np.concatenate(
+            [rng.choice(n_send, k, replace=False) for _ in range(n_receive)]
+        )
+    j = np.repeat(np.arange(n_receive), k)
+    return i, j, k
+
+
+def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
+    """Build a learning network of ``total`` neurons with fixed fan-in ``fan_in``.
+
+    Input -> hidden <-> output, as the MNIST network, with the layer split of
+    `layer_sizes` and each receiver connected to ``fan_in`` distinct random
+    senders (all of them when the sending layer is smaller). Trials cycle
+    through `SPARSE_PATTERNS` random binary input and one-hot target
+    patterns; every trial trains. The learning code is that of
+    `models.network.LayeredNetwork` without target averages and slow
+    adaptation (which run once per trial on neurons, or once per 100 trials):
+    receivers compute RLrate once per trial, synapses the XCAL change and
+    its zero-sum application.
+
+    Returns
+    -------
+    network : brian2.Network
+    groups : dict
+        Layer name -> NeuronGroup.
+    fan_out : dict
+        Layer name -> array of outgoing synapses per neuron.
+    n_synapses : int
+        Spike-driven synapses.
+    """
+    from brian2 import Network, Synapses, ms
+
+    from equations import G_UNIT, neuron_model
+    from equations.xcal import RLRATE_CODE, SYNAPSE_EQUATIONS, apply_dwt_code, dwt_code
+    from models.layer import Layer
+    from models.projection import initial_weights, projection_scale
+    from models.schedule import TRIAL_ORDER, Schedule
+    from models.spec import PROJECTION_PARAMETERS
+
+    if fan_in < 1:
+        raise ValueError(
+            f"Invalid fan-in {fan_in}: use at least 1 synapse per receiver."
+        )
+    sizes = layer_sizes(total)
+    rng = np.random.default_rng(seed)
+    inputs = (
+        rng.random((SPARSE_PATTERNS, sizes["input"])) < SPARSE_ACTIVITY["input"]
+    ).astype(float)
+    targets = np.eye(sizes["output"])[rng.integers(0, sizes["output"], SPARSE_PATTERNS)]
+    patterns = np.arange(n_trials) % SPARSE_PATTERNS
+    schedule = Schedule(inputs, targets, patterns, np.ones(n_trials, bool))
+    trial = schedule.timing.trial
+    gates = schedule.gate_code()
+
+    def trial_code(owner, code, step):
+        owner.run_regularly(
+            code,
+            dt=trial,
+            when="start",
+            order=TRIAL_ORDER[step],
+            name=f"{owner.name}_trial_{step}",
+        )
+
+    layers = {}
+    for name in LAYERS:
+        incoming = [p for p in SPARSE_PROJECTIONS if p[1] == name]
+        sums = "".join(
+            f"{s}_to_{r}_dwt : 1\n{s}_to_{r}_n : 1\n" for s, r, _ in incoming
+        )
+        phase = {
+            "input": schedule.input_equations(),
+            "output": schedule.target_equations(),
+        }.get(name, schedule.phase_equations())
+        model = neuron_model(
+            nmda=True,
+            gabab=True,
+            clamped=name != "hidden",
+            phases=True,
+            target=name == "output",
+            parameters={"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0},
+            extra_equations=phase + sums,
+        )
+        layer = Layer(
+            name,
+            sizes[name],
+            model,
+            inhibition={"gi": 1.2 if name == "hidden" else 0.9},
+            trial=trial,
+            namespace=schedule.namespace(),
+        )
+        finish = gates + "act_p = act_int\n"
+        if incoming:
+            finish += RLRATE_CODE + "".join(
+                f"{s}_to_{r}_dwt = 0\n{s}_to_{r}_n = 0\n" for s, r, _ in incoming
+            )
+        trial_code(layer.group, finish, "finish")
+        layers[name] = layer
+
+    objects = [obj for layer in layers.values() for obj in layer.objects]
+    fan_out = {name: np.zeros(sizes[name], dtype=np.int64) for name in LAYERS}
+    learning = PROJECTION_PARAMETERS.resolve({"lrate": 0.2})
+    n_synapses = 0
+    for sender, receiver, rel in SPARSE_PROJECTIONS:
+        name = f"{sender}_to_{receiver}"
+        rel_total = sum(p[2] for p in SPARSE_PROJECTIONS if p[1] == receiver)
+        i, j, k = _fixed_fan_in(sizes[sender], sizes[receiver], fan_in, rng)
+        scale = projection_scale(
+            sizes[sender], SPARSE_ACTIVITY[sender], k, rel=rel, rel_total=rel_total
+        )
+        synapses = Synapses(
+            layers[sender].group,
+            layers[receiver].group,
+            SYNAPSE_EQUATIONS,
+            on_pre="g_e_raw_post += g_scale*wt",
+            delay=2 * ms,
+            namespace={**schedule.namespace(), **learning, "g_scale": scale * G_UNIT},
+            name=name,
+        )
+        synapses.connect(i=i, j=j)
+        weights = initial_weights(
+            (len(i),), rng, spct=0.0 if receiver == "output" else 0.5
+        )
+        for variable in ("wt", "swt", "lwt"):
+            setattr(synapses, variable, weights[variable])
+        trial_code(synapses, gates + dwt_code(name), "dwt")
+        trial_code(synapses, apply_dwt_code(name), "apply")
+        objects.append(synapses)
+        fan_out[sender] += np.bincount(i, minlength=sizes[sender])
+        n_synapses += len(i)
+
+    groups = {name: layer.group for name, layer in layers.items()}
+    return Network(*objects), groups, fan_out, n_synapses
+
+
+# -- measurement --------------------------------------------------------------
+
+
+def measure(
+    network_kind: str,
+    target: str,
+    build_dir: str,
+    options: dict,
+    profile: bool = False,
+    compile_only: bool = False,
+) -> dict:
+    """Build a benchmark network on ``target``, run it and return one measurement.
+
+    Meant to run in a worker (`in_worker`). On the standalone targets the
+    project is generated, compiled with `models.devices.build_cached` (which
+    keeps an earlier binary of the same sources in ``build_dir``) and run
+    once. On the runtime targets the first time step runs alone, so that code
+    generation and Cython compilation (``prepare_s``) are not counted in
+    ``run_s``.
+
+    Parameters
+    ----------
+    network_kind : {"mnist", "sparse"}
+    target : str
+        One of `models.devices.DEVICES`.
+    build_dir : str
+        Standalone project or Cython cache directory.
+    options : dict
+        Arguments of `mnist_network` or `sparse_network`.
+    profile : bool
+        Run with Brian2's ``profile=True`` and add the code objects' times
+        as ``profile``: a list of (name, seconds).
+    compile_only : bool
+        Standalone targets: generate and compile, do not run the binary.
+
+    Returns
+    -------
+    dict
+        The `COLUMNS` that this function measures (peak memory is added by
+        `in_worker`). ``run_s`` is the wall time of the simulation: the whole
+        binary on standalone targets (with loading its arrays and creating
+        the synapses), the run after the first step on runtime targets.
+        ``cost`` is ``run_s`` per simulated second, ``cpu_cost`` the same for
+        the CPU time of the simulation loop (``loop_cpu_s``). In standalone,
+        ``binary_cpu_s`` is the CPU time of the whole binary.
+    """
+    from brian2 import SpikeMonitor, defaultclock, device, ms
+    from brian2 import seed as seed_noise
+
+    from models import devices
+
+    if network_kind not in ("mnist", "sparse"):
+        raise ValueError(
+            f"Invalid network kind {network_kind!r}: use 'mnist' or 'sparse'."
+        )
+    devices.select_device(target, build_dir)
+    # The training runs of the package use a 1-ms step.
+    defaultclock.dt = 1 * ms
+    seed_noise(0)
+
+    start = time.perf_counter()
+    if network_kind == "mnist":
+        layered, groups, fan_out, n_trials = mnist_network(**options)
+        network = layered.network
+        n_synapses = int(sum(f.sum() for f in fan_out.values()))
+    else:
+        network, groups, fan_out, n_synapses = sparse_network(**options)
+        n_trials = options["n_trials"]
+    monitors = {}
+    if not profile:
+        # record=False keeps the spike count per neuron only.
+        for name, group in groups.items():
+            monitors[name] = SpikeMonitor(group, record=False, name=f"{name}_count")
+        network.add(*monitors.values())
+    # One extra step applies the last trial's change, as in training.
+    duration = n_trials * TRIAL_S * 1000 * ms + defaultclock.dt
+    build_s = time.perf_counter() - start
+
+    result = {
+        "network": network_kind,
+        "target": target,
+        "neurons": int(sum(len(g) for g in groups.values())),
+        "synapses": n_synapses,
+        "trials": n_trials,
+        "build_s": build_s,
+        "compile_s": None,
+    }
+    start = time.perf_counter()
+    if target in devices.STANDALONE_DEVICES:
+        network.run(duration, profile=profile)
+        compiled = devices.build_cached(build_dir)
+        result["prepare_s"] = time.perf_counter() - start
+        result["compile_s"] = compiled["compile_s"]
+        result["reused_binary"] = compiled["reused"]
+        if compile_only:
+            return result
+        notify_prepared()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        device.run(directory=str(Path(build_dir).resolve()), with_output=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run_s = device.timers["run_binary"]
+        # The binary is the only child that ends during device.run.
+        result["binary_cpu_s"] = (after.ru_utime + after.ru_stime) - (
+            before.ru_utime + before.ru_stime
+        )
+        # CPU time of the binary's simulation loop (std::clock in Brian2
+        # 2.8.0's network.cpp without OpenMP), which the binary writes to
+        # results/last_run_info.txt: no loading of arrays, no waiting for a
+        # busy CPU.
+        loop_cpu_s = float(device._last_run_time)
+        simulated_s = float(duration / (1000 * ms))
+    else:
+        network.run(defaultclock.dt, profile=profile)
+        result["prepare_s"] = time.perf_counter() - start
+        notify_prepared()
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        network.run(duration - defaultclock.dt, profile=profile)
+        run_s = time.perf_counter() - start
+        loop_cpu_s = time.process_time() - cpu_start
+        simulated_s = float((duration - defaultclock.dt) / (1000 * ms))
+
+    result.update(run_s=run_s, loop_cpu_s=loop_cpu_s, simulated_s=simulated_s)
+    result["cost"] = run_s / simulated_s
+    result["cpu_cost"] = loop_cpu_s / simulated_s
+    result["speed"] = simulated_s / run_s
+    if profile:
+        result["profile"] = [
+            (str(name), float(seconds)) for name, seconds in network.profiling_info
+        ]
+    else:
+        events = 0
+        for name, monitor in monitors.items():
+            counts = np.asarray(monitor.count[:], dtype=np.int64)
+            events += int(counts @ fan_out[name])
+            result[f"rate_{name}_hz"] = float(counts.sum() / len(counts) / simulated_s)
+        result["events"] = events
+        result["events_per_s"] = events / run_s
+    return result
+
+
+def fit_exponent(synapses, cost) -> float:
+    """Return the slope of log(cost) against log(synapses), by least squares.
+
+    Raises
+    ------
+    ValueError
+        For fewer than two points, or values that are not positive.
+    """
+    x = np.asarray(synapses, dtype=float)
+    y = np.asarray(cost, dtype=float)
+    if x.size < 2 or x.size != y.size:
+        raise ValueError(
+            f"Cannot fit an exponent to {x.size} synapse counts and {y.size} costs: "
+            "give at least two sizes of equal length."
+        )
+    if np.any(x <= 0) or np.any(y <= 0) or len(np.unique(x)) < 2:
+        raise ValueError(
+            f"Cannot fit an exponent to synapses {x.tolist()} and costs "
+            f"{y.tolist()}: both must be positive, with two different sizes."
+        )
+    slope, _ = np.polyfit(np.log(x), np.log(y), 1)
+    return float(slope)

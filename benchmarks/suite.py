@@ -1,0 +1,730 @@
+"""Speed-and-scale benchmark suite: every target measured in one run.
+
+The parts (``--parts``, all by default):
+
+mnist
+    The MNIST network (784-256-10, pixels, a small digit subset, one epoch
+    and its test trials) runs on the numpy and Cython runtime targets, in C++
+    standalone and, where a GPU is present, in CUDA standalone. Measured:
+    simulated seconds per wall second, synaptic events per wall second,
+    compile time, run time, peak memory, and the speed ratios between the
+    targets. Target: C++ standalone at least 10 times as fast as numpy.
+sweep
+    A learning network of the same neurons and XCAL synapses with sparse
+    fixed fan-in, from about 10^2 to 10^4 neurons (``--full``: 10^5), in C++
+    standalone, and on the runtime targets at the small sizes under a time
+    cap. Writes ``sweep.csv`` and ``sweep.png`` (cost in wall seconds per
+    simulated second against synapses, log-log) and fits the exponent of the
+    largest sizes. Target: at most 1.1.
+compile
+    Compile once: `models.training.train` on the MNIST network, then again
+    with another seed and the same build directory in a new process (as a
+    second command would) and in the same process. Target: under 2 s of wall
+    time outside the binary (wall minus ``timings["binary_s"]``).
+parallel
+    ``python -m models.ra25 --seeds 2 --jobs 2`` against ``--seeds 1``, with
+    compiled binaries in their build directories. Target: at most 1.2 times
+    the wall time of one seed.
+profile
+    Brian2's ``profile=True`` on the MNIST network in C++ standalone: the
+    code objects with the largest share of the simulation time.
+
+Every measurement runs in its own worker process (see `harness`). The
+targets of one part are measured one after the other in the same command,
+so a busy machine slows them alike, and their ratios are the numbers to
+compare. Standalone projects are built in a fresh temporary directory, so
+compile times are measured every run. The Cython cache is kept in
+``OUT/runtime_build`` so that a later run does not compile it again; the
+first run fills it (several minutes). Results: ``OUT/mnist.csv``,
+``OUT/sweep.csv``, ``OUT/sweep.png``, ``OUT/profile.csv`` and
+``OUT/targets.csv`` (one row per target: value, limit, met), all written
+atomically.
+
+Usage::
+
+    python benchmarks/suite.py                 # quick, 15 to 20 min on 2 CPUs
+    python benchmarks/suite.py --full          # larger sizes, longer runs
+    python benchmarks/suite.py --parts sweep   # one part only
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import COLUMNS, fit_exponent, in_worker, measure  # noqa: E402
+
+from models.files import write_atomic, write_csv  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+PARTS = ("mnist", "sweep", "compile", "parallel", "profile")
+
+#: Limits of the targets: name -> (limit, "min" or "max").
+TARGETS = {
+    "cpp_vs_numpy_speed": (10.0, "min"),
+    "sweep_exponent": (1.1, "max"),
+    "second_run_overhead_s": (2.0, "max"),
+    "parallel_wall_ratio": (1.2, "max"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes and durations of one suite run.
+
+    Attributes
+    ----------
+    train_size, test_size : int
+        MNIST digits of the one-epoch runs (one trial each).
+    hidden : int
+        Hidden units of the MNIST network.
+    sweep_sizes : tuple of int
+        Total neurons of the sweep network, in C++ standalone.
+    runtime_max_neurons : int
+        Largest sweep size also run on the numpy and Cython targets.
+    runtime_cap_s : float
+        Wall-clock cap of one runtime-target run; larger sizes of that
+        target are skipped after it is hit.
+    fan_in : int
+        Synapses per receiving neuron of the sweep network.
+    sweep_trials : int
+        Trials of each sweep run, the same at every size, so that a setup
+        cost of the binary (loading arrays, creating synapses) in proportion
+        to the synapses adds the same share of cost at every size and leaves
+        the fitted exponent unchanged.
+    fit_points : int
+        Largest C++ standalone sizes that the exponent is fitted to.
+    ra25_epochs : int
+        Epochs of each ra25 run of the parallel part (no early stop).
+    """
+
+    train_size: int = 20
+    test_size: int = 10
+    hidden: int = 256
+    sweep_sizes: tuple[int, ...] = (100, 1000, 3000, 10_000, 30_000)
+    runtime_max_neurons: int = 1000
+    runtime_cap_s: float = 240.0
+    fan_in: int = 100
+    sweep_trials: int = 5
+    fit_points: int = 3
+    ra25_epochs: int = 30
+
+    def __post_init__(self):
+        for name in ("train_size", "test_size", "hidden", "fan_in", "sweep_trials"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Invalid {name} {value!r}: use an integer >= 1.")
+        if len(self.sweep_sizes) < self.fit_points or self.fit_points < 2:
+            raise ValueError(
+                f"Invalid sweep: {len(self.sweep_sizes)} sizes for an exponent "
+                f"fitted to the {self.fit_points} largest; give at least "
+                "fit_points >= 2 sizes."
+            )
+        if min(self.sweep_sizes) < 20:
+            raise ValueError(
+                f"Invalid sweep size {min(self.sweep_sizes)}: use at least 20 neurons."
+            )
+
+
+QUICK = Settings()
+FULL = Settings(
+    train_size=100,
+    test_size=50,
+    sweep_sizes=(100, 300, 1000, 3000, 10_000, 30_000, 100_000),
+    runtime_max_neurons=3000,
+    runtime_cap_s=900.0,
+    sweep_trials=10,
+    fit_points=3,
+    ra25_epochs=60,
+)
+
+
+def progress(message: str):
+    """Print a progress line to stderr, with the time of day."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def row_frame(rows: list[dict]) -> pd.DataFrame:
+    """Return measurement rows as a DataFrame with the `harness.COLUMNS`."""
+    frame = pd.DataFrame(rows)
+    for column in COLUMNS:
+        if column not in frame:
+            frame[column] = np.nan
+    return frame[list(COLUMNS)]
+
+
+def target_row(name: str, value: float | None, note: str = "") -> dict:
+    """Return a row of ``targets.csv``: the value against the limit of `TARGETS`."""
+    limit, kind = TARGETS[name]
+    if value is None or not np.isfinite(value):
+        met = None
+    else:
+        met = bool(value >= limit) if kind == "min" else bool(value <= limit)
+    return {
+        "target": name,
+        "value": value,
+        "limit": limit,
+        "kind": kind,
+        "met": met,
+        "note": note,
+    }
+
+
+def verdict(row: dict) -> str:
+    """Return 'met', 'NOT met' or 'not measured' for a `target_row`."""
+    return {True: "met", False: "NOT met", None: "not measured"}[row["met"]]
+
+
+# -- a. MNIST on every target -------------------------------------------------
+
+
+def part_mnist(settings: Settings, work: Path, out: Path, runtime_dir: Path):
+    """Measure the MNIST network on every target; return (rows, target rows)."""
+    from models.devices import cuda_toolkit_status, gpu_available
+
+    options = {
+        "train_size": settings.train_size,
+        "test_size": settings.test_size,
+        "hidden": settings.hidden,
+    }
+    targets = ["numpy", "cython", "cpp_standalone"]
+    if gpu_available():
+        targets.append("cuda_standalone")
+    else:
+        progress("mnist: no GPU (nvidia-smi lists none), cuda_standalone skipped")
+    rows = []
+    for target in targets:
+        standalone = target.endswith("standalone")
+        build_dir = work / f"mnist_{target}" if standalone else runtime_dir
+        progress(f"mnist: {target} ...")
+        row = in_worker(
+            measure,
+            timeout_s=None if standalone else settings.runtime_cap_s,
+            cap_after_prepare=True,
+            network_kind="mnist",
+            target=target,
+            build_dir=str(build_dir),
+            options=options,
+        )
+        row.setdefault("target", target)
+        row.setdefault("network", "mnist")
+        rows.append(row)
+        progress(f"mnist: {target} {_summary(row)}")
+    frame = row_frame(rows)
+    write_csv(frame, out / "mnist.csv")
+
+    speed = dict(zip(frame["target"], frame["speed"], strict=True))
+    n = settings.train_size + settings.test_size
+    print(
+        f"\n== a. MNIST 784-{settings.hidden}-10, pixels, {settings.train_size} "
+        f"training + {settings.test_size} test digits = {n} trials"
+    )
+    _print_rows(frame)
+    pairs = [
+        ("cpp_standalone", "numpy"),
+        ("cpp_standalone", "cython"),
+        ("cython", "numpy"),
+        ("cuda_standalone", "cpp_standalone"),
+    ]
+    for fast, slow in pairs:
+        if fast in speed and slow in speed:
+            print(f"speed ratio {fast} / {slow}: {speed[fast] / speed[slow]:.2f}")
+    if "cuda_standalone" not in speed:
+        status = cuda_toolkit_status()
+        toolkit = "nvcc present" if status.ready else status.reason
+        print(f"cuda_standalone: not measured, no GPU here ({toolkit})")
+    ratio = speed.get("cpp_standalone", np.nan) / speed.get("numpy", np.nan)
+    target = target_row("cpp_vs_numpy_speed", float(ratio))
+    print(f"target C++ standalone / numpy >= 10: {ratio:.1f}, {verdict(target)}")
+    return rows, [target]
+
+
+def _summary(row: dict) -> str:
+    """Return a short progress summary of one measurement row."""
+    if row.get("status") != "ok":
+        return row.get("status", "?")
+    return (
+        f"{row['speed']:.3g} simulated s per wall s, run {row['run_s']:.1f} s, "
+        f"prepare {row['prepare_s']:.1f} s"
+    )
+
+
+def _print_rows(frame: pd.DataFrame):
+    """Print the main columns of measurement rows as a table."""
+    shown = frame[
+        [
+            "target",
+            "neurons",
+            "synapses",
+            "simulated_s",
+            "speed",
+            "events_per_s",
+            "prepare_s",
+            "compile_s",
+            "run_s",
+            "loop_cpu_s",
+            "binary_cpu_s",
+            "peak_rss_mib",
+            "peak_child_rss_mib",
+            "status",
+        ]
+    ]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+
+
+# -- b. size sweep ------------------------------------------------------------
+
+
+def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
+    """Run the size sweep; write sweep.csv and sweep.png; return (rows, targets)."""
+    rows = []
+    capped = set()
+    for neurons in settings.sweep_sizes:
+        options = {
+            "total": neurons,
+            "fan_in": settings.fan_in,
+            "n_trials": settings.sweep_trials,
+        }
+        targets = ["cpp_standalone"]
+        if neurons <= settings.runtime_max_neurons:
+            targets += [t for t in ("numpy", "cython") if t not in capped]
+        for target in targets:
+            standalone = target == "cpp_standalone"
+            build_dir = work / f"sweep_{neurons}" if standalone else runtime_dir
+            progress(f"sweep: {target}, {neurons} neurons ...")
+            row = in_worker(
+                measure,
+                timeout_s=None if standalone else settings.runtime_cap_s,
+                cap_after_prepare=True,
+                network_kind="sparse",
+                target=target,
+                build_dir=str(build_dir),
+                options=options,
+            )
+            row.setdefault("target", target)
+            row.setdefault("network", "sparse")
+            row.setdefault("neurons", neurons)
+            rows.append(row)
+            progress(f"sweep: {target}, {neurons} neurons: {_summary(row)}")
+            if row["status"] != "ok" and not standalone:
+                capped.add(target)
+        write_csv(row_frame(rows), out / "sweep.csv")
+
+    frame = row_frame(rows)
+    print(
+        f"\n== b. size sweep, fixed fan-in {settings.fan_in}, cost = wall s per "
+        "simulated s"
+    )
+    _print_rows(frame)
+    exponent, fitted = sweep_exponent(frame, settings.fit_points)
+    note = f"C++ standalone, the {settings.fit_points} largest sizes"
+    target = target_row("sweep_exponent", exponent, note)
+    if exponent is None:
+        print("target exponent <= 1.1: not measured (too few successful sizes)")
+    else:
+        sizes = ", ".join(f"{n:g}" for n in fitted["synapses"])
+        print(
+            f"fitted exponent of cost against synapses ({sizes} synapses): "
+            f"{exponent:.2f}, target <= 1.1 {verdict(target)}"
+        )
+    if exponent is not None:
+        cpu = fit_exponent(fitted["synapses"], fitted["cpu_cost"])
+        print(f"the same fit to the CPU time of the simulation loop: {cpu:.2f}")
+    for target_name, group in frame[frame["status"] == "ok"].groupby("target"):
+        if group["neurons"].nunique() > 1 and target_name != "cpp_standalone":
+            slope = fit_exponent(group["synapses"], group["cost"])
+            print(f"{target_name}: exponent over its sizes {slope:.2f}")
+    plot_sweep(frame, exponent, fitted, out / "sweep.png")
+    return rows, [target]
+
+
+def sweep_exponent(frame: pd.DataFrame, points: int):
+    """Fit the cost exponent of the largest C++ standalone sizes.
+
+    Returns
+    -------
+    exponent : float or None
+        None when fewer than two sizes succeeded.
+    fitted : pandas.DataFrame
+        The rows the fit used.
+    """
+    ok = frame[(frame["target"] == "cpp_standalone") & (frame["status"] == "ok")]
+    fitted = ok.sort_values("synapses").tail(points)
+    if len(fitted) < 2:
+        return None, fitted
+    return fit_exponent(fitted["synapses"], fitted["cost"]), fitted
+
+
+def plot_sweep(frame: pd.DataFrame, exponent, fitted: pd.DataFrame, path: Path):
+    """Draw cost against synapses (log-log) per target and the fitted power law."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4.5))
+    ok = frame[frame["status"] == "ok"]
+    for target, group in ok.groupby("target"):
+        group = group.sort_values("synapses")
+        axes.plot(group["synapses"], group["cost"], "o-", label=target)
+    if exponent is not None:
+        x = fitted["synapses"].to_numpy(float)
+        y = fitted["cost"].to_numpy(float)
+        # The line through the geometric mean of the fitted points.
+        x0, y0 = np.exp(np.log(x).mean()), np.exp(np.log(y).mean())
+        line = y0 * (x / x0) ** exponent
+        axes.plot(x, line, "k--", label=f"fit, exponent {exponent:.2f}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("synapses")
+    axes.set_ylabel("cost (wall s per simulated s)")
+    axes.set_title("Sparse XCAL network, fixed fan-in")
+    axes.legend()
+    figure.tight_layout()
+    write_atomic(path, lambda handle: figure.savefig(handle, format="png"), binary=True)
+    plt.close(figure)
+
+
+# -- c. compile once ----------------------------------------------------------
+
+
+def train_mnist(settings: dict, seeds: list, build_dir: str, out: str) -> dict:
+    """Train the MNIST network once per seed in this process; return timings.
+
+    Meant for a worker. Each run is one epoch in one block, as
+    `models.mnist` trains, with the same build directory.
+    """
+    from models.mnist import INPUT_ACTIVITY, load_split, mnist_spec, mnist_task
+    from models.tasks.encoding import encode_split
+    from models.training import train
+
+    split = load_split(
+        train_size=settings["train_size"], test_size=settings["test_size"]
+    )
+    x_train, x_test = encode_split(split, "pixels")
+    task = mnist_task(x_train, split.y_train, x_test, split.y_test)
+    spec = mnist_spec(
+        n_input=x_train.shape[1],
+        hidden=settings["hidden"],
+        input_activity=INPUT_ACTIVITY["pixels"],
+    )
+    runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        result = train(
+            spec,
+            task,
+            seed=seed,
+            epochs=1,
+            block_epochs=1,
+            zero_stop=None,
+            device_name="cpp_standalone",
+            out=Path(out) / f"seed_{seed}",
+            build_dir=build_dir,
+            resume=False,
+            progress=False,
+        )
+        wall = time.perf_counter() - start
+        timings = result.timings
+        runs.append(
+            {
+                "seed": seed,
+                "wall_s": wall,
+                "binary_s": timings["binary_s"],
+                "outside_binary_s": wall - timings["binary_s"],
+                "compile_s": timings["compile_s"],
+                "reused_binary": timings.get("reused_binary"),
+            }
+        )
+    return {"runs": runs}
+
+
+def part_compile(settings: Settings, work: Path, out: Path):
+    """Measure the second training run of an unchanged network; return targets."""
+    options = {
+        "train_size": settings.train_size,
+        "test_size": settings.test_size,
+        "hidden": settings.hidden,
+    }
+    build_dir = str(work / "compile_once")
+    results = str(work / "compile_once_results")
+    progress("compile: first training run (compiles) ...")
+    first = in_worker(
+        train_mnist, settings=options, seeds=[1], build_dir=build_dir, out=results
+    )
+
+    progress("compile: second and third runs, new process, same build directory ...")
+    second = in_worker(
+        train_mnist, settings=options, seeds=[2, 3], build_dir=build_dir, out=results
+    )
+    print("\n== c. compile once: models.training.train, MNIST network, one epoch")
+    if first["status"] != "ok" or second["status"] != "ok":
+        print(f"not measured: {first['status']}; {second['status']}")
+        return [target_row("second_run_overhead_s", None, "a run failed")]
+
+    runs = first["runs"] + second["runs"]
+    labels = ["first run (new process)", "second run (new process)", "third run"]
+    for label, run in zip(labels, runs, strict=True):
+        print(
+            f"{label}, seed {run['seed']}: wall {run['wall_s']:.2f} s, binary "
+            f"{run['binary_s']:.2f} s, outside the binary "
+            f"{run['outside_binary_s']:.2f} s, compile {run['compile_s']:.1f} s, "
+            f"binary reused: {run['reused_binary']}"
+        )
+    overhead = runs[1]["outside_binary_s"]
+    target = target_row(
+        "second_run_overhead_s", overhead, "new process, same build directory"
+    )
+    print(
+        f"target second run < 2 s outside the binary: {overhead:.2f} s, "
+        f"{verdict(target)}"
+    )
+    return [target]
+
+
+# -- d. parallel seeds --------------------------------------------------------
+
+
+def run_ra25(arguments: list[str]) -> tuple[float, float]:
+    """Run ``python -m models.ra25`` with ``arguments``.
+
+    Returns
+    -------
+    wall_s : float
+        Wall time of the command.
+    cpu_s : float
+        User plus system CPU time of the command and all its descendants
+        (workers, compilers, binaries), which the command waits for.
+
+    Raises
+    ------
+    RuntimeError
+        With the command's output when it fails.
+    """
+    command = [sys.executable, "-m", "models.ra25", *arguments]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    finished = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"'{' '.join(command)}' failed with exit code {finished.returncode}:\n"
+            f"{finished.stdout[-2000:]}{finished.stderr[-2000:]}"
+        )
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu
+
+
+def part_parallel(settings: Settings, work: Path):
+    """Time ra25 with two seeds on two workers against one seed; return targets."""
+    epochs = settings.ra25_epochs
+    common = [
+        "--epochs",
+        str(epochs),
+        "--zero-stop",
+        str(epochs + 1),
+        "--fresh",
+        "--quiet",
+    ]
+    one_build = work / "ra25_one"
+    two_build = work / "ra25_two"
+
+    def one():
+        return run_ra25(
+            [
+                *common,
+                "--seeds",
+                "1",
+                "--out",
+                str(work / "ra25_out1"),
+                "--build-dir",
+                str(one_build),
+            ]
+        )
+
+    def two():
+        return run_ra25(
+            [
+                *common,
+                *("--seeds", "2", "--jobs", "2"),
+                *("--out", str(work / "ra25_out2"), "--build-dir", str(two_build)),
+            ]
+        )
+
+    # Only the first run compiles. Both workers of the parallel run get a copy
+    # of its build directory, which contains a binary of the same sources.
+    progress("parallel: compiling ra25 ...")
+    compile_wall = one()
+    for worker in ("worker_0", "worker_1"):
+        shutil.copytree(one_build, two_build / worker, symlinks=True)
+    progress("parallel: warm-up of the two-worker run ...")
+    warm_two = two()
+
+    walls = {"one": [], "two": []}
+    cpus = {"one": [], "two": []}
+    loads = [os.getloadavg()[0]]
+    for repeat in range(2):
+        progress(f"parallel: timed runs, repeat {repeat + 1} of 2 ...")
+        for name, command in (("one", one), ("two", two)):
+            wall, cpu = command()
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+        loads.append(os.getloadavg()[0])
+    ratio = np.mean(walls["two"]) / np.mean(walls["one"])
+
+    simulated = epochs * 25 * 0.2
+    print(
+        f"\n== d. parallel seeds: ra25, {epochs} epochs ({simulated:.0f} s simulated "
+        "per seed), no early stop"
+    )
+    print(
+        f"first run (compiles): {compile_wall[0]:.1f} s; two-worker warm-up "
+        f"{warm_two[0]:.1f} s"
+    )
+    for name, label in (("one", "--seeds 1"), ("two", "--seeds 2 --jobs 2")):
+        print(
+            f"{label}: wall {', '.join(f'{w:.1f}' for w in walls[name])} s, CPU "
+            f"{', '.join(f'{c:.1f}' for c in cpus[name])} s"
+        )
+    cpu_ratio = np.mean(cpus["two"]) / np.mean(cpus["one"])
+    print(
+        f"CPU time ratio two seeds / one: {cpu_ratio:.2f} (2 when the seeds cost "
+        "the same); 1-minute load average during the "
+        f"timed runs: {', '.join(f'{load:.1f}' for load in loads)} on "
+        f"{os.cpu_count()} CPUs"
+    )
+    target = target_row("parallel_wall_ratio", float(ratio), "means of two repeats")
+    print(f"target wall ratio two seeds / one <= 1.2: {ratio:.2f}, {verdict(target)}")
+    return [target]
+
+
+# -- e. profile ---------------------------------------------------------------
+
+
+def part_profile(settings: Settings, work: Path, out: Path, top: int = 12):
+    """Profile the MNIST network in C++ standalone; write profile.csv."""
+    options = {
+        "train_size": settings.train_size,
+        "test_size": settings.test_size,
+        "hidden": settings.hidden,
+    }
+    progress("profile: MNIST network, C++ standalone with profile=True ...")
+    result = in_worker(
+        measure,
+        network_kind="mnist",
+        target="cpp_standalone",
+        build_dir=str(work / "profile"),
+        options=options,
+        profile=True,
+    )
+    print("\n== e. profile: MNIST network, C++ standalone, profile=True")
+    if result["status"] != "ok":
+        print(f"not measured: {result['status']}")
+        return
+
+    frame = pd.DataFrame(result["profile"], columns=["code_object", "seconds"])
+    frame = frame.sort_values("seconds", ascending=False, ignore_index=True)
+    frame["share"] = frame["seconds"] / frame["seconds"].sum()
+    write_csv(frame, out / "profile.csv")
+    total = frame["seconds"].sum()
+    print(
+        f"{len(frame)} code objects, {total:.2f} s in code objects of "
+        f"{result['run_s']:.2f} s binary run time ({result['simulated_s']:.1f} s "
+        "simulated)"
+    )
+    for row in frame.head(top).itertuples():
+        print(f"{row.share:7.1%}  {row.seconds:8.3f} s  {row.code_object}")
+
+
+# -- command line ---------------------------------------------------------------
+
+
+def parse_parts(text: str) -> list[str]:
+    """Return the parts named in a comma-separated list, in suite order.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Naming the unknown part and the valid ones.
+    """
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"invalid part {', '.join(unknown) or repr(text)}: use a comma-separated "
+            f"list of {', '.join(PARTS)}"
+        )
+    return [name for name in PARTS if name in names]
+
+
+def main(argv=None) -> int:
+    """Run the selected parts and print every target's value and verdict."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--full", action="store_true", help="larger sizes and longer runs"
+    )
+    parser.add_argument(
+        "--parts",
+        type=parse_parts,
+        default=list(PARTS),
+        help=f"comma-separated parts to run (default all: {','.join(PARTS)})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "results" / "benchmarks",
+        help="results directory",
+    )
+    args = parser.parse_args(argv)
+    settings = FULL if args.full else QUICK
+
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    runtime_dir = out / "runtime_build"
+    targets = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="benchmarks_") as scratch:
+        work = Path(scratch)
+        if "mnist" in args.parts:
+            targets += part_mnist(settings, work, out, runtime_dir)[1]
+        if "sweep" in args.parts:
+            targets += part_sweep(settings, work, out, runtime_dir)[1]
+        if "compile" in args.parts:
+            targets += part_compile(settings, work, out)
+        if "parallel" in args.parts:
+            targets += part_parallel(settings, work)
+        if "profile" in args.parts:
+            part_profile(settings, work, out)
+
+    print(f"\n== targets ({time.perf_counter() - start:.0f} s for the suite)")
+    for row in targets:
+        value = "-" if row["value"] is None else f"{row['value']:.3g}"
+        bound = ">=" if row["kind"] == "min" else "<="
+        print(f"{row['target']}: {value} ({bound} {row['limit']:g}) {verdict(row)}")
+    if targets:
+        write_csv(pd.DataFrame(targets), out / "targets.csv")
+    print(f"results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Smoke tests of the benchmark scripts at tiny sizes; no timing is asserted."""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+# cuda_mnist imports Brian2, so the tests import it where they use it: the
+# worker processes of these tests import this module and stay light.
+
+import harness  # noqa: E402
+import suite  # noqa: E402
+
+
+def _sleep(seconds):
+    """Sleep in a worker, to test the time cap of `harness.in_worker`."""
+    time.sleep(seconds)
+    return {}
+
+
+def _prepare_then_return(prepare_s):
+    """Prepare for ``prepare_s`` seconds, then notify the parent and return."""
+    time.sleep(prepare_s)
+    harness.notify_prepared()
+    return {"done": True}
+
+
+def _fail():
+    raise ValueError("bad value 7")
+
+
+def test_fit_exponent_recovers_a_power_law():
+    synapses = np.array([1e4, 1e5, 1e6, 1e7])
+    noise = np.array([1.02, 0.97, 1.01, 0.99])
+    cost = 3e-6 * synapses**1.05 * noise
+    assert harness.fit_exponent(synapses, cost) == pytest.approx(1.05, abs=0.02)
+    assert harness.fit_exponent([10, 1000], [2.0, 2.0]) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "synapses, cost", [([10], [1.0]), ([10, 100], [1.0, 0.0]), ([10, 10], [1, 2])]
+)
+def test_fit_exponent_rejects_unfittable_points(synapses, cost):
+    with pytest.raises(ValueError, match="Cannot fit an exponent"):
+        harness.fit_exponent(synapses, cost)
+
+
+def test_layer_sizes_split_and_minimum():
+    assert harness.layer_sizes(100) == {"input": 50, "hidden": 40, "output": 10}
+    assert sum(harness.layer_sizes(12_345).values()) == 12_345
+    with pytest.raises(ValueError, match="Invalid network size 10"):
+        harness.layer_sizes(10)
+
+
+def test_sparse_network_has_fixed_fan_in():
+    network, groups, fan_out, n_synapses = harness.sparse_network(
+        total=200, fan_in=30, n_trials=2
+    )
+    forward = network["input_to_hidden"]
+    j = np.asarray(forward.j[:])
+    i = np.asarray(forward.i[:])
+    assert np.all(np.bincount(j, minlength=len(groups["hidden"])) == 30)
+    # Distinct senders per receiver.
+    assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
+    # The feedback projection is dense: the output layer has only 20 units.
+    assert len(network["output_to_hidden"]) == 20 * len(groups["hidden"])
+    assert sum(int(f.sum()) for f in fan_out.values()) == n_synapses
+
+
+def test_measure_in_a_worker_counts_events(tmp_path):
+    row = harness.in_worker(
+        harness.measure,
+        timeout_s=120,
+        network_kind="sparse",
+        target="numpy",
+        build_dir=str(tmp_path),
+        options={"total": 40, "fan_in": 10, "n_trials": 2},
+    )
+    assert row["status"] == "ok"
+    assert set(row) <= set(harness.COLUMNS)
+    assert row["neurons"] == 40
+    assert row["simulated_s"] == pytest.approx(0.4)
+    assert row["speed"] * row["cost"] == pytest.approx(1.0)
+    assert 0 < row["loop_cpu_s"] <= row["run_s"] * 1.05
+    # Clamped input neurons spike, and every spike reaches its fan-out.
+    assert row["rate_input_hz"] > 0
+    assert row["events"] > 0
+    assert row["peak_rss_mib"] > 50
+
+
+def test_in_worker_reports_timeout_and_error():
+    assert harness.in_worker(_sleep, timeout_s=1, seconds=30)["status"].startswith(
+        "timeout after"
+    )
+    # With cap_after_prepare the cap counts from the end of preparation,
+    # which takes longer than the cap here.
+    prepared = harness.in_worker(
+        _prepare_then_return, timeout_s=2, cap_after_prepare=True, prepare_s=4
+    )
+    assert prepared["status"] == "ok"
+    assert prepared["done"] is True
+    failed = harness.in_worker(_fail, timeout_s=60)
+    assert failed["status"].startswith("error: ValueError('bad value 7')")
+
+
+def test_sweep_csv_columns_exponent_and_plot(tmp_path):
+    rows = [
+        {
+            "target": "cpp_standalone",
+            "neurons": n,
+            "synapses": 90 * n,
+            "cost": 1e-4 * n,
+            "cpu_cost": 2e-4 * n**1.1,
+            "status": "ok",
+        }
+        for n in (1000, 3000, 10_000)
+    ]
+    rows.append({"target": "cpp_standalone", "neurons": 30_000, "status": "error: x"})
+    frame = suite.row_frame(rows)
+    assert list(frame.columns) == list(harness.COLUMNS)
+
+    exponent, fitted = suite.sweep_exponent(frame, points=2)
+    assert exponent == pytest.approx(1.0)
+    assert fitted["neurons"].tolist() == [3000, 10_000]
+    suite.plot_sweep(frame, exponent, fitted, tmp_path / "sweep.png")
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+    harness_path = tmp_path / "sweep.csv"
+    suite.write_csv(frame, harness_path)
+    assert list(pd.read_csv(harness_path).columns) == list(harness.COLUMNS)
+
+
+def test_target_rows_compare_with_their_limits():
+    assert suite.target_row("cpp_vs_numpy_speed", 12.0)["met"] is True
+    assert suite.target_row("sweep_exponent", 1.3)["met"] is False
+    assert suite.target_row("parallel_wall_ratio", None)["met"] is None
+    assert suite.verdict(suite.target_row("second_run_overhead_s", 0.5)) == "met"
+
+
+def test_parse_parts_and_settings_errors():
+    assert suite.parse_parts("profile,mnist") == ["mnist", "profile"]
+    with pytest.raises(Exception, match="invalid part speed"):
+        suite.parse_parts("speed")
+    with pytest.raises(ValueError, match="Invalid fan_in 0"):
+        suite.Settings(fan_in=0)
+    with pytest.raises(ValueError, match="Invalid sweep: 2 sizes"):
+        suite.Settings(sweep_sizes=(100, 1000), fit_points=3)
+
+
+def test_cuda_mnist_without_gpu_says_why(monkeypatch, capsys):
+    import cuda_mnist
+
+    missing = cuda_mnist.devices.CudaToolkitStatus(None, None, None, None, None)
+    monkeypatch.setattr(cuda_mnist.devices, "gpu_available", lambda: False)
+    monkeypatch.setattr(cuda_mnist.devices, "cuda_toolkit_status", lambda: missing)
+    assert cuda_mnist.main(["--train-size", "20", "--test-size", "10"]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped training: no GPU here (nvidia-smi lists none)" in printed
+    assert "CUDA project not compiled: CUDA toolkit not found" in printed
+
+
+def test_cuda_agreement_tolerance():
+    import cuda_mnist
+
+    assert cuda_mnist.agreement_tolerance(0.5, 0.5, 100) == pytest.approx(0.1414, 1e-3)
+    assert cuda_mnist.agreement_tolerance(1.0, 1.0, 100) == 0.0
+    with pytest.raises(ValueError, match="Invalid number of test digits 0"):
+        cuda_mnist.agreement_tolerance(0.5, 0.5, 0)
