@@ -29,16 +29,19 @@ from brian2 import TimedArray, ms, second
 __all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
 
 #: Brian2 ``order`` (in the ``start`` slot of the first step of a trial) of the
-#: trial-level code, which reads the trial that has just finished:
-#: ``deep_zero`` to ``deep_burst`` (superficial layers: layer maximum and
-#: burst), ``context_zero`` and ``context_send`` (deep context layers: the
-#: context of the new trial, sent with the weights the finished trial used),
-#: ``events`` (senders detect the slow-adaptation event, see
-#: `Schedule.slow_event`), ``finish`` (receivers: act_p, RLrate, act_avg; sums
-#: zeroed), ``dwt``
-#: (synapses: XCAL; layer means), ``apply`` (synapses: weights; trg_avg),
-#: ``slow_sum`` and ``slow_apply`` (slow adaptation), ``record`` (monitors of
-#: the finished trial), ``decay`` (the trial-boundary decay of the new trial).
+#: trial-level code, which reads the trial that has just finished. In order:
+#:
+#: - ``deep_zero`` to ``deep_burst``: superficial layers take their layer
+#:   maximum and burst;
+#: - ``context_zero`` and ``context_send``: deep context layers get the context
+#:   of the new trial, sent with the weights the finished trial used;
+#: - ``events``: senders detect the slow-adaptation event (`Schedule.slow_event`);
+#: - ``finish``: receivers finish act_p, RLrate and act_avg and zero their sums;
+#: - ``dwt``: synapses compute XCAL, and pools take layer means;
+#: - ``apply``: synapses update their weights, and layers their trg_avg;
+#: - ``slow_sum`` and ``slow_apply``: slow adaptation;
+#: - ``record``: monitors sample the finished trial;
+#: - ``decay``: the trial-boundary decay of the new trial.
 TRIAL_ORDER = {
     "deep_zero": -39,
     "deep_rank": -38,
