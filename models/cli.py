@@ -1,8 +1,8 @@
-"""Argument types shared by the model command lines."""
+"""Argument types and options shared by the model command lines."""
 
 import argparse
 
-__all__ = ["positive_int", "non_negative_int"]
+__all__ = ["positive_int", "non_negative_int", "add_run_options", "add_seed_options"]
 
 
 def _integer_at_least(text: str, minimum: int) -> int:
@@ -28,3 +28,36 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """Parse a command-line integer that must be 0 or more."""
     return _integer_at_least(text, 0)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--build-dir``, ``--fresh`` and ``--quiet`` of a training command."""
+    parser.add_argument(
+        "--build-dir",
+        default=None,
+        help="standalone project directory (default DIR/build); a later run "
+        "with the same network reuses its compiled binary",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore an existing checkpoint in --out and start over",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def add_seed_options(parser: argparse.ArgumentParser, summary: str) -> None:
+    """Add ``--seeds`` and ``--jobs``; ``summary`` says what DIR/seeds.csv has."""
+    parser.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=1,
+        help="number of seeds, from --seed on; with more than one, each seed "
+        f"writes to DIR/seed_<k>/ and DIR/seeds.csv {summary}",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="parallel worker processes for --seeds (one simulation per core)",
+    )

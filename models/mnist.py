@@ -60,7 +60,7 @@ from brian2 import ms, nS
 
 from . import devices
 from .baselines import CURVE_COLUMNS, run_backprop
-from .cli import positive_int
+from .cli import add_run_options, add_seed_options, positive_int
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
@@ -520,30 +520,8 @@ def main(argv=None) -> int:
         help="Brian2 device of the networks (default: cpp_standalone)",
     )
     parser.add_argument("--out", default="results/mnist", help="output directory")
-    parser.add_argument(
-        "--build-dir",
-        default=None,
-        help="standalone project directory (default DIR/build)",
-    )
-    parser.add_argument(
-        "--fresh",
-        action="store_true",
-        help="ignore an existing checkpoint in --out and start over",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument(
-        "--seeds",
-        type=positive_int,
-        default=1,
-        help="number of seeds, from --seed on; with more than one, each seed "
-        "writes to DIR/seed_<k>/ and DIR/seeds.csv has the last epoch of each",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=1,
-        help="parallel worker processes for --seeds (one simulation per core)",
-    )
+    add_run_options(parser)
+    add_seed_options(parser, "has the last epoch of each")
     args = parser.parse_args(argv)
 
     seeds = list(range(args.seed, args.seed + args.seeds))

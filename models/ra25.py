@@ -43,7 +43,7 @@ import pandas as pd
 from brian2 import Hz, ms, nS
 
 from . import devices
-from .cli import non_negative_int, positive_int
+from .cli import add_run_options, add_seed_options, non_negative_int, positive_int
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
@@ -198,31 +198,8 @@ def main(argv=None) -> int:
         default=5,
         help="stop after this many zero-error epochs in a row (default 5)",
     )
-    parser.add_argument(
-        "--build-dir",
-        default=None,
-        help="standalone project directory (default DIR/build); a later run "
-        "with the same network reuses its compiled binary",
-    )
-    parser.add_argument(
-        "--fresh",
-        action="store_true",
-        help="ignore an existing checkpoint in --out and start over",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument(
-        "--seeds",
-        type=positive_int,
-        default=1,
-        help="number of seeds, from --seed on; with more than one, each seed "
-        "writes to DIR/seed_<k>/ and DIR/seeds.csv summarises them",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=1,
-        help="parallel worker processes for --seeds (one simulation per core)",
-    )
+    add_run_options(parser)
+    add_seed_options(parser, "summarises them")
     args = parser.parse_args(argv)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
