@@ -16,6 +16,7 @@ exists for the test suite, so ``--help`` leaves it out.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -93,11 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs",
         type=positive_int,
-        default=1,
+        default=os.cpu_count() or 1,
         metavar="N",
         help="worker processes for a figure's independent simulations (seeds, "
         "conditions, learners), at most one per core; each worker has its own "
-        "build directory (default: 1)",
+        "build directory (default: the number of CPU cores)",
     )
     parser.add_argument(
         "--redraw",
