@@ -20,7 +20,8 @@ Methods, as in the reference's deep_fsa example (axon v1.2.94):
   swt (SPct 1).
 * Layers: FFFB inhibition Gi 1.1 (pulvinar 1.2), expected activity 0.15;
   Decay.Act 0.2 and Glong 0.6 between trials (deep context 0 and 0, pulvinar
-  0.5 and 1); pulvinar NMDA 0.2 and GABA-B 0.5 nS; context gain 0.2.
+  0.5 and 1). The pulvinar has NMDA 0.2 and GABA-B 0.5 nS. The context gain
+  is 0.2.
 * Training stops after 5 consecutive error-free epochs, or at the epoch
   limit (the reference: 60).
 
@@ -39,10 +40,8 @@ Run it from the command line::
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
 from .tasks import reber
 from .training import Task, TrainingResult, epoch_table, train
+from .workers import run_in_workers
 
 __all__ = [
     "TRIALS_PER_EPOCH",
@@ -267,16 +267,18 @@ def train_fsa(
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
-    Runs `models.training.train` one block at a time (it checkpoints and
-    resumes), scores each block with `score_trials` and stops after the block
-    in which the stop rule holds; results after the stopping epoch are
-    dropped. ``out`` receives ``trials.csv`` and ``epochs.csv`` with the
+    Runs `models.training.train` one block at a time, which checkpoints and
+    resumes, and scores each block with `score_trials`. Training stops after
+    the block in which the stop rule holds, and results after the stopping
+    epoch are dropped. ``out`` receives ``trials.csv`` and ``epochs.csv`` with the
     grammar's scores (the training loop's own tables are ``raw_*.csv``) and
     ``checkpoint.npz``; without ``out`` a temporary directory holds them.
     Other parameters as for `models.training.train`.
     """
     task = task or fsa_task()
     out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fsa_"))
+    # With 0 epochs no block runs, but the empty tables are still written.
+    out.mkdir(parents=True, exist_ok=True)
     target = 0
     fresh = not resume
     while True:
@@ -381,26 +383,12 @@ def main(argv=None) -> int:
     }
     out = Path(args.out)
     if len(seeds) == 1:
-        build = args.build_dir or out / "build"
-        rows = _train_seeds(options, seeds, {seeds[0]: out}, build)
+        rows = [_train_seed((options, seeds[0], out), args.build_dir or out / "build")]
     else:
-        # Contiguous chunks per worker, each with its own build directory, so
-        # that a worker compiles once and reuses its binary for its seeds.
-        jobs = min(args.jobs, len(seeds))
-        chunks = [seeds[k::jobs] for k in range(jobs)]
-        outs = {seed: out / f"seed_{seed}" for seed in seeds}
-        builds = [
-            Path(args.build_dir or out / "build") / f"worker_{k}" for k in range(jobs)
-        ]
-        if jobs == 1:
-            rows = _train_seeds(options, seeds, outs, builds[0])
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-                parts = pool.map(
-                    _train_seeds, [options] * jobs, chunks, [outs] * jobs, builds
-                )
-                rows = [row for part in parts for row in part]
+        # Each worker compiles once and reuses its binary for its later seeds.
+        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
+        build = Path(args.build_dir or out / "build")
+        rows = run_in_workers(_train_seed, items, args.jobs, build)
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
         reached = table["criterion_epoch"].notna().sum()
@@ -411,46 +399,39 @@ def main(argv=None) -> int:
     return 0
 
 
-def _train_seeds(options: dict, seeds: list, outs: dict, build_dir) -> list[dict]:
-    """Train for each seed in turn; return one summary row per seed."""
-    spec = fsa_spec(options["context_gain"])
-    task = fsa_task(options["trials_per_epoch"])
-    rows = []
-    for seed in seeds:
-        result = train_fsa(
-            spec,
-            task,
-            seed=seed,
-            epochs=options["epochs"],
-            device_name=options["device"],
-            out=outs[seed],
-            block_epochs=options["block_epochs"],
-            zero_stop=options["zero_stop"],
-            resume=not options["fresh"],
-            build_dir=build_dir,
-            progress=not options["quiet"],
-        )
-        epochs = result.epochs
-        done = epochs["done"] if len(epochs) else pd.Series(dtype=bool)
-        criterion = int(epochs.loc[done, "epoch"].iloc[0]) if done.any() else None
-        summary = (
-            f"criterion at epoch {criterion}"
-            if criterion is not None
-            else "criterion not reached"
-        )
-        print(f"fsa seed {seed}: {len(epochs)} epochs, {summary}; wrote {outs[seed]}")
-        rows.append(
-            {
-                "seed": seed,
-                "criterion_epoch": criterion,
-                "epochs": len(epochs),
-                "last_pct_err": float(epochs["pct_err"].iloc[-1])
-                if len(epochs)
-                else None,
-                "wall_s": result.timings.get("wall_s"),
-            }
-        )
-    return rows
+def _train_seed(item: tuple, build_dir) -> dict:
+    """Train for one seed, ``item = (options, seed, out)``; return its summary."""
+    options, seed, out = item
+    result = train_fsa(
+        fsa_spec(options["context_gain"]),
+        fsa_task(options["trials_per_epoch"]),
+        seed=seed,
+        epochs=options["epochs"],
+        device_name=options["device"],
+        out=out,
+        block_epochs=options["block_epochs"],
+        zero_stop=options["zero_stop"],
+        resume=not options["fresh"],
+        build_dir=build_dir,
+        progress=not options["quiet"],
+    )
+    epochs = result.epochs
+    done = epochs["done"] if len(epochs) else pd.Series(dtype=bool)
+    criterion = int(epochs.loc[done, "epoch"].iloc[0]) if done.any() else None
+    summary = (
+        f"criterion at epoch {criterion}"
+        if criterion is not None
+        else "criterion not reached"
+    )
+    print(f"fsa seed {seed}: {len(epochs)} epochs, {summary}; wrote {out}")
+    last_pct_err = float(epochs["pct_err"].iloc[-1]) if len(epochs) else None
+    return {
+        "seed": seed,
+        "criterion_epoch": criterion,
+        "epochs": len(epochs),
+        "last_pct_err": last_pct_err,
+        "wall_s": result.timings.get("wall_s"),
+    }
 
 
 if __name__ == "__main__":

@@ -33,9 +33,7 @@ Run it from the command line::
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +45,7 @@ from .cli import add_run_options, add_seed_options, non_negative_int, positive_i
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
+from .workers import run_in_workers
 
 __all__ = ["ra25_patterns", "ra25_task", "ra25_spec", "main"]
 
@@ -215,25 +214,12 @@ def main(argv=None) -> int:
     }
     out = Path(args.out)
     if len(seeds) == 1:
-        rows = _train_seeds(options, seeds, {seeds[0]: out}, args.build_dir)
+        rows = [_train_seed((options, seeds[0], out), args.build_dir)]
     else:
-        # Contiguous chunks, so that each worker compiles once and reuses its
-        # binary for the next seeds; separate build directories per worker.
-        jobs = min(args.jobs, len(seeds))
-        chunks = [seeds[k::jobs] for k in range(jobs)]
-        outs = {seed: out / f"seed_{seed}" for seed in seeds}
-        builds = [
-            Path(args.build_dir or out / "build") / f"worker_{k}" for k in range(jobs)
-        ]
-        if jobs == 1:
-            rows = _train_seeds(options, seeds, outs, builds[0])
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-                parts = pool.map(
-                    _train_seeds, [options] * jobs, chunks, [outs] * jobs, builds
-                )
-                rows = [row for part in parts for row in part]
+        # Each worker compiles once and reuses its binary for its later seeds.
+        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
+        build = Path(args.build_dir or out / "build")
+        rows = run_in_workers(_train_seed, items, args.jobs, build)
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
         reached = table["first_zero"].notna().sum()
@@ -241,45 +227,39 @@ def main(argv=None) -> int:
     return 0
 
 
-def _train_seeds(options: dict, seeds: list, outs: dict, build_dir) -> list[dict]:
-    """Train ra25 for each seed in turn; return one summary row per seed."""
-    spec = ra25_spec(options["neuron"], noise=options["noise"])
-    rows = []
-    for seed in seeds:
-        result = train(
-            spec,
-            ra25_task(),
-            seed=seed,
-            epochs=options["epochs"],
-            device_name=options["device"],
-            out=outs[seed],
-            block_epochs=options["block_epochs"],
-            zero_stop=options["zero_stop"],
-            resume=not options["fresh"],
-            build_dir=build_dir,
-            progress=not options["quiet"],
-        )
-        epochs = result.epochs
-        first = epochs["first_zero"].dropna()
-        first_zero = int(first.iloc[0]) if len(first) else None
-        summary = (
-            f"first zero-error epoch {first_zero}"
-            if first_zero is not None
-            else "no zero-error epoch"
-        )
-        print(f"ra25 seed {seed}: {len(epochs)} epochs, {summary}; wrote {outs[seed]}")
-        rows.append(
-            {
-                "seed": seed,
-                "first_zero": first_zero,
-                "epochs": len(epochs),
-                "last_pct_err": float(epochs["pct_err"].iloc[-1])
-                if len(epochs)
-                else None,
-                "wall_s": result.timings["wall_s"],
-            }
-        )
-    return rows
+def _train_seed(item: tuple, build_dir) -> dict:
+    """Train ra25 for one seed, ``item = (options, seed, out)``; return its summary."""
+    options, seed, out = item
+    result = train(
+        ra25_spec(options["neuron"], noise=options["noise"]),
+        ra25_task(),
+        seed=seed,
+        epochs=options["epochs"],
+        device_name=options["device"],
+        out=out,
+        block_epochs=options["block_epochs"],
+        zero_stop=options["zero_stop"],
+        resume=not options["fresh"],
+        build_dir=build_dir,
+        progress=not options["quiet"],
+    )
+    epochs = result.epochs
+    first = epochs["first_zero"].dropna()
+    first_zero = int(first.iloc[0]) if len(first) else None
+    summary = (
+        f"first zero-error epoch {first_zero}"
+        if first_zero is not None
+        else "no zero-error epoch"
+    )
+    print(f"ra25 seed {seed}: {len(epochs)} epochs, {summary}; wrote {out}")
+    last_pct_err = float(epochs["pct_err"].iloc[-1]) if len(epochs) else None
+    return {
+        "seed": seed,
+        "first_zero": first_zero,
+        "epochs": len(epochs),
+        "last_pct_err": last_pct_err,
+        "wall_s": result.timings["wall_s"],
+    }
 
 
 if __name__ == "__main__":
