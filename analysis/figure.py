@@ -155,8 +155,9 @@ class SimulationSettings:
     report : str or None
         Brian2's ``report`` argument of ``run`` (``"text"`` prints progress).
     jobs : int
-        Worker processes for independent simulations (`models.workers`), at
-        most one per core; 1 runs everything in this process.
+        Worker processes for independent simulations (`models.workers`),
+        ideally no more than the CPU cores. With 1, everything runs in this
+        process.
     """
 
     scale: str = "quick"

@@ -21,7 +21,7 @@ The dashed line in panel (a) is the error of the best prediction from the
 last symbol alone (the one symbol allowed most often after it), scored the
 same way: the level a network without longer context could reach.
 
-Every run has the same number of epochs, so that the curves align; the epoch
+Every run has the same number of epochs, so that the curves align. The epoch
 at which a run first completes 5 error-free epochs in a row (the reference's
 stop rule) is read off its curve and written to the CSV.
 

@@ -218,7 +218,7 @@ def rank_count_code(count: str, value: str, compared: str = "act") -> str:
     """Return Synapses code that counts, per receiver, the larger sender values.
 
     Each synapse adds 1 to the receiver's ``count`` when the sender's
-    ``compared`` exceeds the receiver's ``value``; with all-to-all synapses
+    ``compared`` exceeds the receiver's ``value``. With all-to-all synapses,
     the count is 0 exactly for the receivers that have the maximum.
     """
     return f"{count}_post += int({compared}_pre > {value}_post)\n"

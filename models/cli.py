@@ -47,7 +47,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_seed_options(parser: argparse.ArgumentParser, summary: str) -> None:
-    """Add ``--seeds`` and ``--jobs``; ``summary`` says what DIR/seeds.csv has."""
+    """Add ``--seeds`` and ``--jobs``; ``summary`` describes DIR/seeds.csv."""
     parser.add_argument(
         "--seeds",
         type=positive_int,

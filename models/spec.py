@@ -303,7 +303,7 @@ class NetworkSpec:
             )
         driver = self.layer(layer.driver)
         # NOTE: the reference drives a pulvinar with a superficial driver's
-        # burst; here the burst exists only at the end of the plus phase, so
+        # burst. Here the burst exists only at the end of the plus phase, so
         # such drivers are rejected rather than driven by their act.
         if driver.kind in ("super", "pulvinar"):
             raise ValueError(
