@@ -312,6 +312,9 @@ def train_fsa(
             break
 
     if summary is None:
+        # No epoch ran: write the empty tables, as models.training.train does.
+        write_csv(result.trials, out / "trials.csv")
+        write_csv(pd.DataFrame(), out / "epochs.csv")
         return result
     if stopped:
         last = int(summary.loc[summary["done"], "epoch"].iloc[0])
