@@ -9,6 +9,7 @@ from analysis import mnist_figure
 from analysis.figure import SimulationSettings
 from models import mnist
 from models.baselines import CURVE_COLUMNS
+from models.network import initial_state
 from models.tasks.mnist import N_CLASSES
 
 # Sizes of the tiny learning run, shared with the figure's tiny scale so that
@@ -94,6 +95,14 @@ def test_spec_layers_and_projections():
 def test_lrate_schedule_halves_after_two_epochs():
     factors = [mnist.lrate_schedule(epoch) for epoch in range(1, 6)]
     assert factors == [1.0, 1.0, 0.5, 0.25, 0.125]
+
+
+def test_hidden_targets_average_one():
+    # Synaptic scaling compares each unit's activity share (layer mean 1) with
+    # its target, so targets of another mean shift every weight the same way.
+    state = initial_state(mnist.mnist_spec(), seed=0)
+    assert state["hidden.trg_avg"].mean() == pytest.approx(1.0)
+    assert state["hidden.trg_avg"].min() == pytest.approx(0.5)
 
 
 def test_spec_rate_code_gain():
