@@ -194,14 +194,39 @@ def _save_checkpoint(path: Path, state: dict, epochs_done: int, config: str, tri
     write_atomic(path, lambda handle: np.savez(handle, **arrays), binary=True)
 
 
+def _config_difference(saved: str, current: str, context: int = 60) -> str:
+    """Describe the settings that differ between two checkpoint configurations.
+
+    Both are the JSON texts that `train` writes. Each differing setting is
+    shown around its first differing character, because a spec's text runs
+    to thousands of characters.
+    """
+    try:
+        old, new = json.loads(saved), json.loads(current)
+    except json.JSONDecodeError:
+        old, new = {"config": saved}, {"config": current}
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        was, now = json.dumps(old.get(key)), json.dumps(new.get(key))
+        if was == now:
+            continue
+        start = max(0, len(os.path.commonprefix([was, now])) - context // 2)
+        lines.append(
+            f"  {key}: saved ...{was[start : start + context]}...\n"
+            f"  {' ' * len(key)}  current ...{now[start : start + context]}..."
+        )
+    return "\n".join(lines)
+
+
 def _load_checkpoint(path: Path, config: str):
     with np.load(path, allow_pickle=False) as data:
         saved = str(data["config"])
         if saved != config:
             raise ValueError(
                 f"Checkpoint {path} was written by another configuration:\n"
-                f"  saved:   {saved}\n  current: {config}\n"
-                "Use another output directory, or delete the checkpoint to start over."
+                f"{_config_difference(saved, config)}\n"
+                "Use another output directory, or delete the checkpoint (or pass "
+                "--fresh on the command line) to start over."
             )
         state = {
             key.removeprefix("state/"): data[key]

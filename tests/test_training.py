@@ -45,10 +45,13 @@ def test_resume_with_other_settings_raises(tmp_path):
     task = ra25.ra25_task()
     out = tmp_path / "run"
     train(spec, task, epochs=1, block_epochs=1, device_name="numpy", out=out, seed=1)
-    with pytest.raises(ValueError, match="another configuration"):
+    with pytest.raises(ValueError, match="another configuration") as error:
         train(
             spec, task, epochs=2, block_epochs=1, device_name="numpy", out=out, seed=5
         )
+    # Only the differing setting is shown, not the whole configuration.
+    assert "seed: saved ...1..." in str(error.value)
+    assert "spec:" not in str(error.value)
 
 
 def test_command_line_rejects_bad_values(capsys):
