@@ -24,13 +24,16 @@ The methods, in brief:
   conductance is 100 nS (input) and 60 nS (output), and the output's GABA-B
   is reduced to 0.5 nS. The output has no refractory period (``t_ref = 0
   ms``), so that its rate follows its drive more finely.
-* Target activities of the hidden units for synaptic scaling: spaced over
+* Target activities of the spiking hidden units for synaptic scaling: over
   [0.5, 1.5] (mean 1) instead of the reference's [0.5, 2] (mean 1.25),
   which raised all hidden input weights at every slow-adaptation step (once
   per 100 training trials). Over 4,000-digit epochs the mean lwt rose by
   0.024 per epoch and the hidden layer fell silent under its feedforward
   inhibition: Gabor test accuracy 84% at epoch 2, 22% at epoch 8. With mean
-  1 it stayed at 83-84% over 6 epochs (`HIDDEN_PARAMETERS`).
+  1 it stayed at 83-84% over 6 epochs (`HIDDEN_PARAMETERS`). This applies
+  to the spiking network only: with mean 1 the rate-code network's weights
+  drifted down instead (Gabor 86% at epoch 2, 78% at epoch 6), while with
+  the reference's range it held 88.5-89.6% over epochs 2 to 6.
 * Learning rate: 0.2 for the first two epochs, then halved every epoch
   (`lrate_schedule`, the reference's Lrate.Sched).
 * Expected activities: the mean clamp value over the training digits is 0.13
@@ -108,8 +111,9 @@ LAYER_PARAMETERS = {"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0}
 #: Rate-code neuron overrides: gain 20 is the closest XX1 curve to the AdEx rate.
 RATE_PARAMETERS = {"nxx1_gain": 20.0}
 
-#: Target activities of the hidden units over [0.5, 1.5], with the mean 1 of the
-#: activity shares that synaptic scaling compares them with (module docstring).
+#: Target activities of the spiking hidden units over [0.5, 1.5], with the mean 1
+#: of the activity shares that synaptic scaling compares them with (module
+#: docstring). The rate-code network keeps the reference's range.
 HIDDEN_PARAMETERS = {"trg_min": 0.5, "trg_max": 1.5}
 
 HIDDEN_INHIBITION = {"gi": 1.2, "g_bg": 20 * nS}
@@ -194,7 +198,7 @@ def mnist_spec(
             "hidden",
             hidden_activity,
             inhibition=HIDDEN_INHIBITION,
-            parameters=HIDDEN_PARAMETERS,
+            parameters=HIDDEN_PARAMETERS if neuron == "spiking" else {},
         ),
         LayerSpec(
             "output",

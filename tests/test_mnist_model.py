@@ -97,12 +97,16 @@ def test_lrate_schedule_halves_after_two_epochs():
     assert factors == [1.0, 1.0, 0.5, 0.25, 0.125]
 
 
-def test_hidden_targets_average_one():
+def test_spiking_hidden_targets_average_one():
     # Synaptic scaling compares each unit's activity share (layer mean 1) with
     # its target, so targets of another mean shift every weight the same way.
     state = initial_state(mnist.mnist_spec(), seed=0)
     assert state["hidden.trg_avg"].mean() == pytest.approx(1.0)
     assert state["hidden.trg_avg"].min() == pytest.approx(0.5)
+
+    # The rate-code network keeps the reference's range [0.5, 2].
+    rate = initial_state(mnist.mnist_spec("rate"), seed=0)
+    assert rate["hidden.trg_avg"].max() == pytest.approx(2.0)
 
 
 def test_spec_rate_code_gain():
