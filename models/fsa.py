@@ -55,7 +55,7 @@ from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
 from .tasks import reber
 from .training import Task, TrainingResult, epoch_table, train
-from .workers import run_in_workers
+from .workers import run_seeds
 
 __all__ = [
     "TRIALS_PER_EPOCH",
@@ -86,29 +86,12 @@ class PredictionTask(Task):
     clamped, its plus phase comes from its driver.
     """
 
+    target_role = "prediction"
+    target_kind = "pulvinar"
+
     def check(self, spec: NetworkSpec):
-        """Raise ValueError if the patterns do not fit the network's layers."""
-        for role, kind, name, patterns in (
-            ("input", "input", self.input_layer, self.inputs),
-            ("prediction", "pulvinar", self.target_layer, self.targets),
-        ):
-            layer = spec.layer(name)
-            if layer.kind != kind:
-                raise ValueError(
-                    f"Invalid {role} layer '{name}' of task '{self.name}': the "
-                    f"network's layer has kind '{layer.kind}', expected '{kind}'."
-                )
-            if np.ndim(patterns) != 2 or np.shape(patterns)[1] != layer.size:
-                raise ValueError(
-                    f"Mismatched {role} patterns of task '{self.name}': shape "
-                    f"{np.shape(patterns)}, expected (n_patterns, {layer.size}) for "
-                    f"layer '{name}'."
-                )
-        if [layer.kind for layer in spec.layers].count("input") != 1:
-            raise ValueError(
-                f"Invalid network for task '{self.name}': expected exactly one "
-                "input layer."
-            )
+        """Raise ValueError if the patterns or the pulvinar's driver do not fit."""
+        super().check(spec)
         if spec.layer(self.target_layer).driver != self.input_layer:
             raise ValueError(
                 f"Invalid prediction layer '{self.target_layer}' of task "
@@ -385,13 +368,9 @@ def main(argv=None) -> int:
         "quiet": args.quiet,
     }
     out = Path(args.out)
-    if len(seeds) == 1:
-        rows = [_train_seed((options, seeds[0], out), args.build_dir or out / "build")]
-    else:
-        # Each worker compiles once and reuses its binary for its later seeds.
-        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
-        build = Path(args.build_dir or out / "build")
-        rows = run_in_workers(_train_seed, items, args.jobs, build)
+    build = args.build_dir or out / "build"
+    rows = run_seeds(_train_seed, options, seeds, out, args.jobs, build)
+    if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
         reached = table["criterion_epoch"].notna().sum()

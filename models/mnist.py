@@ -76,7 +76,7 @@ from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
 from .tasks.mnist import DATASETS, N_CLASSES, DigitSplit, load_digits, subset
 from .training import Task, train
-from .workers import run_in_workers
+from .workers import run_seeds
 
 __all__ = [
     "LEARNERS",
@@ -557,12 +557,8 @@ def main(argv=None) -> int:
 
     out = Path(args.out)
     options = vars(args)
-    if len(seeds) == 1:
-        curves = [_train_seed((options, seeds[0], out), args.build_dir)]
-    else:
-        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
-        build = Path(args.build_dir or out / "build")
-        curves = run_in_workers(_train_seed, items, args.jobs, build)
+    curves = run_seeds(_train_seed, options, seeds, out, args.jobs, args.build_dir)
+    if len(seeds) > 1:
         last = pd.DataFrame([curve.iloc[-1] for curve in curves])
         last.insert(0, "seed", seeds)
         write_csv(last, out / "seeds.csv")

@@ -45,7 +45,7 @@ from .cli import add_run_options, add_seed_options, non_negative_int, positive_i
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
-from .workers import run_in_workers
+from .workers import run_seeds
 
 __all__ = ["ra25_patterns", "ra25_task", "ra25_spec", "main"]
 
@@ -213,13 +213,8 @@ def main(argv=None) -> int:
         "quiet": args.quiet,
     }
     out = Path(args.out)
-    if len(seeds) == 1:
-        rows = [_train_seed((options, seeds[0], out), args.build_dir)]
-    else:
-        # Each worker compiles once and reuses its binary for its later seeds.
-        items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
-        build = Path(args.build_dir or out / "build")
-        rows = run_in_workers(_train_seed, items, args.jobs, build)
+    rows = run_seeds(_train_seed, options, seeds, out, args.jobs, args.build_dir)
+    if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
         reached = table["first_zero"].notna().sum()

@@ -79,17 +79,21 @@ class Task:
     epoch_trials: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
     lrate_sched: Callable[[int], float] | None = None
 
+    #: Role of the target layer in messages, and the layer kind it must have.
+    target_role = "target"
+    target_kind = "target"
+
     def check(self, spec: NetworkSpec):
         """Raise ValueError if the patterns do not fit the network's layers."""
-        for role, name, patterns in (
-            ("input", self.input_layer, self.inputs),
-            ("target", self.target_layer, self.targets),
+        for role, kind, name, patterns in (
+            ("input", "input", self.input_layer, self.inputs),
+            (self.target_role, self.target_kind, self.target_layer, self.targets),
         ):
             layer = spec.layer(name)
-            if layer.kind != role:
+            if layer.kind != kind:
                 raise ValueError(
                     f"Invalid {role} layer '{name}' of task '{self.name}': the "
-                    f"network's layer has kind '{layer.kind}'."
+                    f"network's layer has kind '{layer.kind}', expected '{kind}'."
                 )
             if np.ndim(patterns) != 2 or np.shape(patterns)[1] != layer.size:
                 raise ValueError(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-__all__ = ["run_in_workers", "worker_build_dirs"]
+__all__ = ["run_in_workers", "run_seeds", "worker_build_dirs"]
 
 
 def worker_build_dirs(build_dir, jobs: int) -> list[Path]:
@@ -72,3 +72,20 @@ def run_in_workers(function: Callable, items: Sequence, jobs: int, build_dir) ->
 def _run_chunk(function: Callable, chunk: list, build_dir: Path) -> list:
     """Run one worker's items in turn."""
     return [function(item, build_dir) for item in chunk]
+
+
+def run_seeds(
+    function: Callable, options, seeds: Sequence[int], out, jobs: int, build_dir=None
+) -> list:
+    """Return ``function((options, seed, seed_out), build)`` for each seed.
+
+    One seed runs in this process, writes to ``out`` and builds in
+    ``build_dir`` (None leaves the choice to ``function``). Several seeds
+    write to ``out/seed_<k>`` and run in ``jobs`` workers under ``build_dir``
+    (default ``out/build``), so each worker compiles once for its seeds.
+    """
+    out = Path(out)
+    if len(seeds) == 1:
+        return [function((options, seeds[0], out), build_dir)]
+    items = [(options, seed, out / f"seed_{seed}") for seed in seeds]
+    return run_in_workers(function, items, jobs, Path(build_dir or out / "build"))
