@@ -36,28 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import TRIAL_S, in_worker  # noqa: E402
+from harness import TRIAL_S, in_worker, mnist_setup  # noqa: E402
 
 from models import devices  # noqa: E402
-
-
-def mnist_setup(train_size: int, test_size: int, hidden: int):
-    """Return (spec, task, labels) of the MNIST network on a digit subset."""
-    import numpy as np
-
-    from models.mnist import INPUT_ACTIVITY, load_split, mnist_spec, mnist_task
-    from models.tasks.encoding import encode_split
-
-    split = load_split(train_size=train_size, test_size=test_size)
-    x_train, x_test = encode_split(split, "pixels")
-    task = mnist_task(x_train, split.y_train, x_test, split.y_test)
-    spec = mnist_spec(
-        n_input=x_train.shape[1],
-        hidden=hidden,
-        input_activity=INPUT_ACTIVITY["pixels"],
-    )
-    labels = np.concatenate([split.y_train, split.y_test])
-    return spec, task, labels
 
 
 def train_on(device_name: str, options: dict, build_dir: str, out: str) -> dict:

@@ -176,6 +176,23 @@ def in_worker(
 # -- networks -----------------------------------------------------------------
 
 
+def mnist_setup(train_size: int, test_size: int, hidden: int):
+    """Return (spec, task, labels) of the MNIST network on a digit subset."""
+    from models.mnist import INPUT_ACTIVITY, load_split, mnist_spec, mnist_task
+    from models.tasks.encoding import encode_split
+
+    split = load_split(train_size=train_size, test_size=test_size)
+    x_train, x_test = encode_split(split, "pixels")
+    task = mnist_task(x_train, split.y_train, x_test, split.y_test)
+    spec = mnist_spec(
+        n_input=x_train.shape[1],
+        hidden=hidden,
+        input_activity=INPUT_ACTIVITY["pixels"],
+    )
+    labels = np.concatenate([split.y_train, split.y_test])
+    return spec, task, labels
+
+
 def mnist_network(train_size: int, test_size: int, hidden: int, seed: int = 1):
     """Build the MNIST network on one epoch of a small digit subset.
 
@@ -189,19 +206,10 @@ def mnist_network(train_size: int, test_size: int, hidden: int, seed: int = 1):
         of each neuron.
     n_trials : int
     """
-    from models.mnist import INPUT_ACTIVITY, load_split, mnist_spec, mnist_task
     from models.network import LayeredNetwork, initial_state
     from models.schedule import Schedule
-    from models.tasks.encoding import encode_split
 
-    split = load_split(train_size=train_size, test_size=test_size)
-    x_train, x_test = encode_split(split, "pixels")
-    task = mnist_task(x_train, split.y_train, x_test, split.y_test)
-    spec = mnist_spec(
-        n_input=x_train.shape[1],
-        hidden=hidden,
-        input_activity=INPUT_ACTIVITY["pixels"],
-    )
+    spec, task, _ = mnist_setup(train_size, test_size, hidden)
     patterns, flags = task.epoch_trials(1, seed)
     schedule = Schedule(task.inputs, task.targets, patterns, flags)
     network = LayeredNetwork(spec, schedule, initial_state(spec, seed))

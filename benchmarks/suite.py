@@ -212,17 +212,7 @@ def part_mnist(settings: Settings, work: Path, out: Path, runtime_dir: Path):
         standalone = target.endswith("standalone")
         build_dir = work / f"mnist_{target}" if standalone else runtime_dir
         progress(f"mnist: {target} ...")
-        row = in_worker(
-            measure,
-            timeout_s=None if standalone else settings.runtime_cap_s,
-            cap_after_prepare=True,
-            network_kind="mnist",
-            target=target,
-            build_dir=str(build_dir),
-            options=options,
-        )
-        row.setdefault("target", target)
-        row.setdefault("network", "mnist")
+        row = _measure_in_worker(settings, "mnist", target, build_dir, options)
         rows.append(row)
         progress(f"mnist: {target} {_summary(row)}")
     frame = row_frame(rows)
@@ -252,6 +242,30 @@ def part_mnist(settings: Settings, work: Path, out: Path, runtime_dir: Path):
     target = target_row("cpp_vs_numpy_speed", float(ratio))
     print(f"target C++ standalone / numpy >= 10: {ratio:.1f}, {verdict(target)}")
     return rows, [target]
+
+
+def _measure_in_worker(
+    settings: Settings, network: str, target: str, build_dir: Path, options: dict
+) -> dict:
+    """Measure one network on one target in a worker process; return its row.
+
+    Runtime targets get a wall-clock cap of ``settings.runtime_cap_s``, counted
+    once the network is prepared. A row from a failed or stopped worker still
+    names its target and network.
+    """
+    standalone = target.endswith("standalone")
+    row = in_worker(
+        measure,
+        timeout_s=None if standalone else settings.runtime_cap_s,
+        cap_after_prepare=True,
+        network_kind=network,
+        target=target,
+        build_dir=str(build_dir),
+        options=options,
+    )
+    row.setdefault("target", target)
+    row.setdefault("network", network)
+    return row
 
 
 def _summary(row: dict) -> str:
@@ -308,17 +322,7 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
             standalone = target == "cpp_standalone"
             build_dir = work / f"sweep_{neurons}" if standalone else runtime_dir
             progress(f"sweep: {target}, {neurons} neurons ...")
-            row = in_worker(
-                measure,
-                timeout_s=None if standalone else settings.runtime_cap_s,
-                cap_after_prepare=True,
-                network_kind="sparse",
-                target=target,
-                build_dir=str(build_dir),
-                options=options,
-            )
-            row.setdefault("target", target)
-            row.setdefault("network", "sparse")
+            row = _measure_in_worker(settings, "sparse", target, build_dir, options)
             row.setdefault("neurons", neurons)
             rows.append(row)
             progress(f"sweep: {target}, {neurons} neurons: {_summary(row)}")
