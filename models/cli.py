@@ -2,7 +2,16 @@
 
 import argparse
 
-__all__ = ["positive_int", "non_negative_int", "add_run_options", "add_seed_options"]
+from . import devices
+
+__all__ = [
+    "positive_int",
+    "non_negative_int",
+    "add_device_option",
+    "add_block_options",
+    "add_run_options",
+    "add_seed_options",
+]
 
 
 def _integer_at_least(text: str, minimum: int) -> int:
@@ -28,6 +37,32 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """Parse a command-line integer that must be 0 or more."""
     return _integer_at_least(text, 0)
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--device``, the Brian2 device of a training command."""
+    parser.add_argument(
+        "--device",
+        choices=devices.DEVICES,
+        default="cpp_standalone",
+        help="Brian2 device (default: cpp_standalone)",
+    )
+
+
+def add_block_options(parser: argparse.ArgumentParser, zero_error: str) -> None:
+    """Add ``--block-epochs`` and ``--zero-stop``; ``zero_error`` names such epochs."""
+    parser.add_argument(
+        "--block-epochs",
+        type=positive_int,
+        default=5,
+        help="epochs per Brian2 run and per checkpoint (default 5)",
+    )
+    parser.add_argument(
+        "--zero-stop",
+        type=positive_int,
+        default=5,
+        help=f"stop after this many {zero_error} epochs in a row (default 5)",
+    )
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -49,8 +49,14 @@ import numpy as np
 import pandas as pd
 from brian2 import nS
 
-from . import devices
-from .cli import add_run_options, add_seed_options, non_negative_int, positive_int
+from .cli import (
+    add_block_options,
+    add_device_option,
+    add_run_options,
+    add_seed_options,
+    non_negative_int,
+    positive_int,
+)
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
 from .tasks import reber
@@ -319,12 +325,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--epochs", type=non_negative_int, default=60, help="largest number of epochs"
     )
-    parser.add_argument(
-        "--device",
-        choices=devices.DEVICES,
-        default="cpp_standalone",
-        help="Brian2 device (default: cpp_standalone)",
-    )
+    add_device_option(parser)
     parser.add_argument("--out", default="results/fsa", help="output directory")
     parser.add_argument(
         "--context-gain",
@@ -338,18 +339,7 @@ def main(argv=None) -> int:
         default=TRIALS_PER_EPOCH,
         help=f"trials per epoch (default {TRIALS_PER_EPOCH})",
     )
-    parser.add_argument(
-        "--block-epochs",
-        type=positive_int,
-        default=5,
-        help="epochs per Brian2 run and per checkpoint (default 5)",
-    )
-    parser.add_argument(
-        "--zero-stop",
-        type=positive_int,
-        default=5,
-        help="stop after this many error-free epochs in a row (default 5)",
-    )
+    add_block_options(parser, "error-free")
     add_run_options(parser)
     add_seed_options(parser, "summarises them")
     args = parser.parse_args(argv)

@@ -68,9 +68,8 @@ import numpy as np
 import pandas as pd
 from brian2 import ms, nS
 
-from . import devices
 from .baselines import CURVE_COLUMNS, run_backprop
-from .cli import add_run_options, add_seed_options, positive_int
+from .cli import add_device_option, add_run_options, add_seed_options, positive_int
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
@@ -533,12 +532,7 @@ def main(argv=None) -> int:
         default=None,
         help="directory with the four IDX files (for --dataset mnist or fashion)",
     )
-    parser.add_argument(
-        "--device",
-        choices=devices.DEVICES,
-        default="cpp_standalone",
-        help="Brian2 device of the networks (default: cpp_standalone)",
-    )
+    add_device_option(parser)
     parser.add_argument("--out", default="results/mnist", help="output directory")
     add_run_options(parser)
     add_seed_options(parser, "has the last epoch of each")

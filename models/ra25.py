@@ -40,8 +40,13 @@ import numpy as np
 import pandas as pd
 from brian2 import Hz, ms, nS
 
-from . import devices
-from .cli import add_run_options, add_seed_options, non_negative_int, positive_int
+from .cli import (
+    add_block_options,
+    add_device_option,
+    add_run_options,
+    add_seed_options,
+    non_negative_int,
+)
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
@@ -166,12 +171,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--epochs", type=non_negative_int, default=100, help="largest number of epochs"
     )
-    parser.add_argument(
-        "--device",
-        choices=devices.DEVICES,
-        default="cpp_standalone",
-        help="Brian2 device (default: cpp_standalone)",
-    )
+    add_device_option(parser)
     parser.add_argument("--out", default="results/ra25", help="output directory")
     parser.add_argument(
         "--neuron",
@@ -185,18 +185,7 @@ def main(argv=None) -> int:
         help="add the Poisson background noise of the reference's first ra25 "
         "parameters (10 Hz x 1 nS excitatory, 5 Hz x 1 nS inhibitory)",
     )
-    parser.add_argument(
-        "--block-epochs",
-        type=positive_int,
-        default=5,
-        help="epochs per Brian2 run and per checkpoint (default 5)",
-    )
-    parser.add_argument(
-        "--zero-stop",
-        type=positive_int,
-        default=5,
-        help="stop after this many zero-error epochs in a row (default 5)",
-    )
+    add_block_options(parser, "zero-error")
     add_run_options(parser)
     add_seed_options(parser, "summarises them")
     args = parser.parse_args(argv)
