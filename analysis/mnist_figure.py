@@ -19,7 +19,7 @@ sizes are stated in the CSV and the figure's title:
 ========  =========  ======  ======  ======  ================
 scale     train      test    hidden  epochs  encodings
 ========  =========  ======  ======  ======  ================
-tiny      200        100     64      2       pixels
+tiny      500        100     64      2       gabor
 quick     2,000      500     256     5       pixels, gabor
 full      4,000      1,000   256     10      pixels, gabor
 ========  =========  ======  ======  ======  ================
@@ -48,11 +48,11 @@ from models.workers import run_in_workers
 #: Sizes per scale: training and test digits, hidden units, epochs, encodings.
 SCALE_SIZES = {
     "tiny": {
-        "n_train": 200,
+        "n_train": 500,
         "n_test": 100,
         "hidden": 64,
         "epochs": 2,
-        "encodings": ("pixels",),
+        "encodings": ("gabor",),
     },
     "quick": {
         "n_train": 2000,
