@@ -137,6 +137,7 @@ def test_sweep_csv_columns_exponent_and_plot(tmp_path):
 
 def test_target_rows_compare_with_their_limits():
     assert suite.target_row("cpp_vs_numpy_speed", 12.0)["met"] is True
+    assert suite.target_row("cpp_realtime_factor", 12.0)["met"] is False
     assert suite.target_row("sweep_exponent", 1.3)["met"] is False
     assert suite.target_row("parallel_wall_ratio", None)["met"] is None
     assert suite.verdict(suite.target_row("second_run_overhead_s", 0.5)) == "met"
