@@ -126,12 +126,12 @@ OUTPUT_INHIBITION = {"gi": 1.5, "g_bg": 20 * nS}
 
 #: Relative strength of the feedback projection Output -> Hidden. With the ra25
 #: value 0.3 the output's feedback pulled the hidden layer towards whichever
-#: class won early in the minus phase, and the wrong winner stayed. Measured on
-#: Gabor features (2,000 training and 500 test digits, seed 0, test accuracy
-#: after epoch 3): 0.5 gave 73.8%, 0.3 gave 85.0%, 0.15 gave 86.4%, 0.1 gave
-#: 87.8% and 0.05 gave 88.2%; on pixels 0.3 gave 80.4% and 0.1 gave 84.8%, and
-#: the rate-code network on Gabor features 89.8% and 91.0%. Below 0.1 the first
-#: epoch learns more slowly (training accuracy 46% at 0.05 against 62% at 0.1).
+#: class won early in the minus phase, and the wrong winner stayed. Test
+#: accuracy after epoch 3, Gabor features, 2,000 training and 500 test digits,
+#: seed 0: 73.8% at 0.5, 85.0% at 0.3, 86.4% at 0.15, 87.8% at 0.1 and 88.2% at
+#: 0.05. On pixels 0.3 gave 80.4% and 0.1 gave 84.8%. The rate-code network on
+#: Gabor features gave 89.8% at 0.3 and 91.0% at 0.1. Below 0.1 the first epoch
+#: learns more slowly (training accuracy 46% at 0.05 against 62% at 0.1).
 FEEDBACK_REL = 0.1
 
 #: XCAL learning rate of every projection (ra25 value).
