@@ -38,6 +38,11 @@ PARAMETERS = ParameterSet(
     [
         Parameter("err_lrate", 0.02, "rate of trg_avg changes (TrgAvg.ErrLrate)"),
         Parameter("syn_scale_rate", 0.01, "rate of synaptic scaling (SynScaleRate)"),
+        Parameter(
+            "syn_scale_sched",
+            0.0,
+            "share of the learning-rate schedule in synaptic scaling (reference: 0)",
+        ),
         Parameter("long_avg_tau", 20.0, "act_avg time constant in trials", True),
         Parameter("trg_min", 0.5, "lowest target activity (TrgRange.Min)", True),
         Parameter("trg_max", 2.0, "highest target activity (TrgRange.Max)", True),

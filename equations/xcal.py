@@ -205,7 +205,10 @@ def slow_apply_code(sums: str, scaling: bool) -> str:
     ``swt`` moves by ``swt_lrate`` times the deviation of ``dswt`` from the
     receiver's mean; ``lwt`` is recomputed so that ``wt`` stays the same. With
     ``scaling``, synaptic scaling then moves ``lwt`` by ``-syn_scale_rate *
-    avg_dif_post`` (soft-bounded) and ``wt`` follows.
+    avg_dif_post`` (soft-bounded) and ``wt`` follows. With ``syn_scale_sched``
+    1, the trial's ``lrate_factor`` also multiplies that step. A schedule that
+    stops error-driven learning then stops the scaling too, which would
+    otherwise go on moving the weights with nothing to correct them.
     """
     lwt_kept = weight_sigmoid_inverse_expression("wt/(2*swt)")
     code = f"""
@@ -215,7 +218,8 @@ dswt = (1 - slow_on)*dswt
 """
     if scaling:
         code += """
-scale_step = -slow_on*syn_scale_rate*avg_dif_post
+scale_factor = 1 - syn_scale_sched + syn_scale_sched*lrate_factor
+scale_step = -slow_on*scale_factor*syn_scale_rate*avg_dif_post
 lwt += int(scale_step >= 0)*scale_step*swt*(1 - lwt) + int(scale_step < 0)*scale_step*swt*lwt
 """
     return code + f"wt = swt*2*{weight_sigmoid_expression()}\n"

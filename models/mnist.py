@@ -37,7 +37,9 @@ The methods, in brief:
   drifted down instead (Gabor 86% at epoch 2, 78% at epoch 6), while with
   the reference's range it held 88.5-89.6% over epochs 2 to 6.
 * Learning rate: 0.2 for the first two epochs, then halved every epoch
-  (`lrate_schedule`, the reference's Lrate.Sched).
+  (`lrate_schedule`, the reference's Lrate.Sched). Synaptic scaling of the
+  hidden layer follows the same schedule (`SCALING_PARAMETERS`), unlike in
+  the reference.
 * Expected activities: the mean clamp value over the training digits is 0.13
   for pixels and 0.23 for Gabor features (measured on the 4,000 training
   digits), which sets the input layers' values. The one-hot output has 1 of
@@ -105,6 +107,15 @@ HIDDEN_SIZE = 256
 
 #: Expected hidden activity (ra25 value).
 HIDDEN_ACTIVITY = 0.04
+
+#: Synaptic scaling follows `lrate_schedule` (``syn_scale_sched`` 1), whereas
+#: the reference keeps it at its full rate. At the full rate it drifted the
+#: weights once the schedule had nearly stopped error-driven learning. On
+#: pixels (full split, one seed) test accuracy then fell from 84.0% at epoch 5
+#: to 80.2% at epoch 10, and training accuracy from 85.2% to 82.5%. Scheduled,
+#: test accuracy stayed at 84.1% to 84.9% over epochs 6 to 10. Only the hidden
+#: layer has synaptic scaling.
+SCALING_PARAMETERS = {"syn_scale_sched": 1.0}
 
 #: Neuron parameters of every layer (ra25 Base sheet without the noise).
 LAYER_PARAMETERS = {"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0}
@@ -217,7 +228,10 @@ def mnist_spec(
             "hidden",
             hidden_activity,
             inhibition=HIDDEN_INHIBITION,
-            parameters=HIDDEN_PARAMETERS if neuron == "spiking" else {},
+            parameters={
+                **SCALING_PARAMETERS,
+                **(HIDDEN_PARAMETERS if neuron == "spiking" else {}),
+            },
         ),
         LayerSpec(
             "output",

@@ -353,6 +353,7 @@ class LayeredNetwork:
             **values,
             "g_scale": scale * G_UNIT,
             "syn_scale_rate": receiver_values.get("syn_scale_rate", 0.0),
+            "syn_scale_sched": receiver_values.get("syn_scale_sched", 0.0),
         }
         model = SYNAPSE_EQUATIONS if projection.learn else "wt : 1  # weight\n"
         on_pre, on_event, delay = {}, {}, {}

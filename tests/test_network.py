@@ -230,3 +230,43 @@ def test_slow_adaptation_runs_every_interval():
     # The accumulated change is used up by each slow step.
     assert np.abs(swt.dswt[:, 399]).max() > 0
     assert np.all(swt.dswt[:, 400] == 0)
+
+
+@pytest.mark.parametrize("follows", [0.0, 1.0])
+def test_scaling_follows_lrate_schedule(follows):
+    prefs.codegen.target = "numpy"
+    spec = NetworkSpec(
+        layers=[
+            LayerSpec("inp", 6, "input", expected_activity=0.5),
+            LayerSpec(
+                "hid",
+                8,
+                "hidden",
+                expected_activity=0.25,
+                parameters={"syn_scale_sched": follows},
+            ),
+        ],
+        projections=[ProjectionSpec("inp", "hid")],
+        learning={"lrate": 0.2},
+    )
+    # Slow adaptation after every trial; the second trial has learning rate 0.
+    schedule = Schedule(
+        INPUTS, TARGETS, [0, 1, 2], [True] * 3, slow_interval=1, lrate_sched=[1, 0, 0]
+    )
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=2))
+    weights = StateMonitor(
+        network.projections["inp_to_hid"], ["lwt"], record=True, when="end"
+    )
+    network.network.add(weights)
+    network.network.run(schedule.duration)
+
+    # The slow step after the first trial scales the weights in both cases.
+    after_first = np.abs(weights.lwt[:, 200] - weights.lwt[:, 199]).max()
+    assert after_first > 1e-6
+
+    # After the second trial (learning rate 0) only the reference form does.
+    after_second = np.abs(weights.lwt[:, 400] - weights.lwt[:, 399]).max()
+    if follows:
+        assert after_second < 1e-12
+    else:
+        assert after_second > 1e-6
