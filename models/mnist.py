@@ -110,11 +110,11 @@ HIDDEN_ACTIVITY = 0.04
 
 #: Synaptic scaling follows `lrate_schedule` (``syn_scale_sched`` 1), whereas
 #: the reference keeps it at its full rate. At the full rate it drifted the
-#: weights once the schedule had nearly stopped error-driven learning. On
-#: pixels (full split, one seed) test accuracy then fell from 84.0% at epoch 5
-#: to 80.2% at epoch 10, and training accuracy from 85.2% to 82.5%. Scheduled,
-#: test accuracy stayed at 84.1% to 84.9% over epochs 6 to 10. Only the hidden
-#: layer has synaptic scaling.
+#: weights once the schedule had nearly stopped error-driven learning. In one
+#: full-split run on pixels, test accuracy then fell from 84.0% at epoch 5 to
+#: 80.2% at epoch 10, and training accuracy from 85.2% to 82.5%. Scheduled,
+#: its test accuracy stayed at 84.1% to 84.9% over epochs 6 to 10. Only the
+#: hidden layer has synaptic scaling.
 SCALING_PARAMETERS = {"syn_scale_sched": 1.0}
 
 #: Neuron parameters of every layer (ra25 Base sheet without the noise).
@@ -136,12 +136,12 @@ INPUT_INHIBITION = {"gi": 0.9, "g_bg": 20 * nS}
 #: 80% with 1.5 (1,000 training digits, 3 epochs).
 #: The output has no background inhibition (the ra25 value is 20 nS). With it,
 #: the output unit of a weakly driven class could fall silent in the minus
-#: phase for good: at the full split (Gabor features, seed 0) the unit of the
-#: digit 1 stopped firing from epoch 3 on, and test accuracy fell from 87.0% at
-#: epoch 2 to 81.1% at epoch 10. Without it, seeds 0, 1 and 2 gave 87.2%, 85.8%
-#: and 86.5% at epoch 10 (against 81.1%, 84.1% and 86.3%). Quick split, epoch
-#: 5: spiking 86.4% on Gabor features (87.6% with 20 nS) and 83.8% on pixels
-#: (83.2%), rate code 91.8% on Gabor features (90.6%).
+#: phase for good. In one of three full-split runs on Gabor features the unit
+#: of the digit 1 stopped firing from epoch 3 on, and test accuracy fell from
+#: 87.0% at epoch 2 to 81.1% at epoch 10. Without it, the three runs gave
+#: 87.2%, 85.8% and 86.5% at epoch 10 (against 81.1%, 84.1% and 86.3%). Quick
+#: split, epoch 5: spiking 86.4% on Gabor features (87.6% with 20 nS) and 83.8%
+#: on pixels (83.2%), rate code 91.8% on Gabor features (90.6%).
 OUTPUT_INHIBITION = {"gi": 1.5, "g_bg": 0 * nS}
 
 #: Relative strength of the feedback projection Output -> Hidden. With the ra25

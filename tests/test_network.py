@@ -200,16 +200,27 @@ def test_bad_training_arguments_name_the_value(tmp_path):
         train(spec, wrong, epochs=1, device_name="numpy")
 
 
-def test_slow_adaptation_runs_every_interval():
-    prefs.codegen.target = "numpy"
-    spec = NetworkSpec(
+def hidden_spec(**hidden_parameters):
+    """Return an input -> hidden network, whose hidden layer adapts slowly."""
+    return NetworkSpec(
         layers=[
             LayerSpec("inp", 6, "input", expected_activity=0.5),
-            LayerSpec("hid", 8, "hidden", expected_activity=0.25),
+            LayerSpec(
+                "hid",
+                8,
+                "hidden",
+                expected_activity=0.25,
+                parameters=hidden_parameters,
+            ),
         ],
         projections=[ProjectionSpec("inp", "hid")],
         learning={"lrate": 0.2},
     )
+
+
+def test_slow_adaptation_runs_every_interval():
+    prefs.codegen.target = "numpy"
+    spec = hidden_spec()
     schedule = Schedule(INPUTS, TARGETS, [0, 1, 2, 0], [True] * 4, slow_interval=2)
     np.testing.assert_array_equal(schedule.slow_adapt.values, [0, 0, 1, 0, 1])
     network = LayeredNetwork(spec, schedule, initial_state(spec, seed=2))
@@ -235,21 +246,10 @@ def test_slow_adaptation_runs_every_interval():
 @pytest.mark.parametrize("follows", [0.0, 1.0])
 def test_scaling_follows_lrate_schedule(follows):
     prefs.codegen.target = "numpy"
-    spec = NetworkSpec(
-        layers=[
-            LayerSpec("inp", 6, "input", expected_activity=0.5),
-            LayerSpec(
-                "hid",
-                8,
-                "hidden",
-                expected_activity=0.25,
-                parameters={"syn_scale_sched": follows},
-            ),
-        ],
-        projections=[ProjectionSpec("inp", "hid")],
-        learning={"lrate": 0.2},
-    )
-    # Slow adaptation after every trial; the second trial has learning rate 0.
+    spec = hidden_spec(syn_scale_sched=follows)
+
+    # Slow adaptation runs after every trial, and the second trial has
+    # learning rate 0.
     schedule = Schedule(
         INPUTS, TARGETS, [0, 1, 2], [True] * 3, slow_interval=1, lrate_sched=[1, 0, 0]
     )
