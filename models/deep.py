@@ -20,7 +20,6 @@ generated code does not change.
 
 from __future__ import annotations
 
-import numpy as np
 from brian2 import Synapses, linked_var
 
 from equations.deep import BURST_CODE, rank_count_code, top_sum_code
@@ -62,11 +61,10 @@ def pool_equations(kind: str) -> str:
 
 def link_pool(layer: Layer, kind: str):
     """Link a deep layer's neurons to the reduction variables of its pool."""
-    to_pool = np.zeros(layer.n, dtype=int)
     for name in _POOL_VARIABLES.get(kind, {}):
-        setattr(layer.group, name, linked_var(layer.pool, name, index=to_pool))
+        setattr(layer.group, name, linked_var(layer.pool, name))
     if kind == "super":
-        layer.group.pool_act_avg = linked_var(layer.pool, "act_avg", index=to_pool)
+        layer.group.pool_act_avg = linked_var(layer.pool, "act_avg")
 
 
 def _per_trial(owner, code: str, step: str, trial, suffix: str):

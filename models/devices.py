@@ -9,6 +9,8 @@ device and sets the preferences that a reproducible, parallel-safe build needs:
 * a capped ``make -j`` (Brian2 2.8.0 passes a bare ``-j``, which starts one compiler
   per source file at once);
 * OpenMP off unless threads are asked for;
+* for ``cpp_standalone``: compiler flags under which gcc vectorises the
+  neuron loops (`VECTOR_FLAGS`);
 * for ``cuda_standalone``: a fixed GPU and compute capability (brian2cuda cannot
   generate code on a machine without a GPU otherwise), C++17 (CUDA 13's headers
   reject the C++11 that brian2cuda 1.0a7 asks for), and cuRAND from the
@@ -60,6 +62,24 @@ STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 
 # codegen.target for the runtime names; "auto" is Brian2's own default.
 _RUNTIME_TARGETS = {"runtime": "auto", "numpy": "numpy", "cython": "cython"}
+
+#: gcc flags of C++ standalone builds that let the compiler vectorise the
+#: per-neuron loops (measured on the 784-256-10 MNIST network: 2.2 times
+#: faster, spike counts unchanged). Brian2's default adds
+#: -fno-finite-math-only, which keeps glibc from declaring its vector exp, so
+#: no loop that calls exp is vectorised. The models have no code that relies
+#: on infinities or NaN. Brian2 declares the array pointers as block-scope
+#: restrict pointers, which gcc does not trust, so a membrane loop needs a
+#: run-time overlap check for each pair of its about 20 arrays; gcc's default
+#: limit is 10 checks.
+VECTOR_FLAGS = (
+    "-w",
+    "-O3",
+    "-ffast-math",
+    "-march=native",
+    "-std=c++11",
+    "--param=vect-max-version-for-alias-checks=1000",
+)
 
 # The cuRAND wheel for CUDA 13 (cuRAND 10.4.x); it ships include/curand.h and
 # lib/libcurand.so.10 under nvidia/cu13/.
@@ -260,6 +280,8 @@ def select_device(
     if name in _RUNTIME_TARGETS:
         _set_pref("codegen.target", _RUNTIME_TARGETS[name])
         return
+    if name == "cpp_standalone":
+        _set_pref("codegen.cpp.extra_compile_args_gcc", list(VECTOR_FLAGS))
     if name == "cuda_standalone":
         _set_cuda_prefs(build_dir, cuda_status, float(cuda_compute_capability))
 

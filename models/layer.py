@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
 from equations import POOL_SUMS, NeuronModel, fffb_pool
@@ -132,8 +131,10 @@ class Layer:
         )
         self.pool_input = Synapses(self.group, self.pool, sums, name=f"{name}_to_pool")
         self.pool_input.connect()
-        to_pool = np.zeros(n, dtype=int)
-        self.group.g_i_pool = linked_var(self.pool, "g_i_pool", index=to_pool)
+        # The pool has one neuron, so Brian2 reads it with the constant index 0
+        # instead of an index array. The compiler can then vectorise the
+        # membrane loop, which a gather through an index array prevents.
+        self.group.g_i_pool = linked_var(self.pool, "g_i_pool")
 
         if trial_means:
             self.pool.run_regularly(
@@ -154,9 +155,7 @@ class Layer:
                 name=f"{name}_pool_trial_means",
             )
             for target in trial_means:
-                setattr(
-                    self.group, target, linked_var(self.pool, target, index=to_pool)
-                )
+                setattr(self.group, target, linked_var(self.pool, target))
         if trial is not None:
             self.group.run_regularly(
                 model.decay_code(),
