@@ -67,11 +67,10 @@ _RUNTIME_TARGETS = {"runtime": "auto", "numpy": "numpy", "cython": "cython"}
 #: per-neuron loops (measured on the 784-256-10 MNIST network: 2.2 times
 #: faster, spike counts unchanged). Brian2's default adds
 #: -fno-finite-math-only, which keeps glibc from declaring its vector exp, so
-#: no loop that calls exp is vectorised. The models have no code that relies
-#: on infinities or NaN. Brian2 declares the array pointers as block-scope
-#: restrict pointers, which gcc does not trust, so a membrane loop needs a
-#: run-time overlap check for each pair of its about 20 arrays; gcc's default
-#: limit is 10 checks.
+#: no loop that calls exp is vectorised. No generated code of these models
+#: tests for infinities or NaN. gcc does not rely on Brian2's restrict
+#: pointers, so a membrane loop needs a run-time overlap check for each pair
+#: of its about 20 arrays. The last flag raises gcc's limit of 10 such checks.
 VECTOR_FLAGS = (
     "-w",
     "-O3",

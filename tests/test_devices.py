@@ -123,8 +123,8 @@ def test_select_sets_and_resets_prefs(tmp_path):
         cache = brian2.prefs.codegen.runtime.cython.cache_dir
         assert cache == str(tmp_path.resolve() / "cython_cache")
         assert brian2.get_device() is all_devices["cpp_standalone"]
-        gcc_args = brian2.prefs.codegen.cpp.extra_compile_args_gcc
-        assert gcc_args == list(devices.VECTOR_FLAGS)
+        compile_args = brian2.prefs.codegen.cpp.extra_compile_args_gcc
+        assert compile_args == list(devices.VECTOR_FLAGS)
 
         devices.reset_device()
         assert brian2.prefs.devices.cpp_standalone.openmp_threads == 0
