@@ -296,6 +296,14 @@ class LayeredNetwork:
             pool_equations=deep.pool_equations(kind),
         )
         deep.link_pool(layer, kind)
+        if kind in ("input", "target"):
+            layer.group.run_regularly(
+                schedule.clamp_code(kind),
+                dt=self.trial,
+                when="start",
+                order=TRIAL_ORDER["clamp"],
+                name=f"{layer_spec.name}_clamp",
+            )
 
         finish = schedule.gate_code() + "act_p = act_int\n"
         if learning_inputs:

@@ -5,9 +5,9 @@ trial structure is data. Each trial (theta cycle) is a minus phase (default
 150 ms) followed by a plus phase (50 ms). The schedule stores each pattern
 once, in a 2-D TimedArray with one row per pattern (dt = 1 s), and per trial
 only the pattern index and the train/test flag (TimedArrays with dt = one
-trial). Neurons read them in their equations: input layers clamp
-``ext = input_table(trial_pattern(t)*second, i)`` in both phases, target
-layers clamp the target pattern in the plus phase of training trials only.
+trial). Input layers set ``ext = input_table(trial_pattern(t)*second, i)``
+in the first step of each trial and clamp it in both phases; target layers
+clamp the target pattern in the plus phase of training trials only.
 
 Learning code runs in the first time step of each trial (Brian2 2.8.0's
 ``run_regularly`` with dt = trial fires at t = 0, T, 2T, ...), so it reads the
@@ -41,7 +41,8 @@ __all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
 #: - ``apply``: synapses update their weights, and layers their trg_avg;
 #: - ``slow_sum`` and ``slow_apply``: slow adaptation;
 #: - ``record``: monitors sample the finished trial;
-#: - ``decay``: the trial-boundary decay of the new trial.
+#: - ``decay``: the trial-boundary decay of the new trial;
+#: - ``clamp``: clamped layers take the pattern of the new trial.
 TRIAL_ORDER = {
     "deep_zero": -39,
     "deep_rank": -38,
@@ -57,6 +58,7 @@ TRIAL_ORDER = {
     "slow_apply": -26,
     "record": -20,
     "decay": -10,
+    "clamp": -9,
 }
 
 
@@ -276,13 +278,16 @@ class Schedule:
             "plus_phase = int(step_in_trial >= minus_steps) : 1\n"
         )
 
+    # ``ext`` is a variable that `clamp_code` sets in the first step of each
+    # trial. Read from the pattern table in every step, it kept gcc from
+    # vectorising the conductance loop of the clamped layers.
+    _EXT_DECLARATION = (
+        "ext : 1  # clamp value of the trial's pattern, set by clamp_code\n"
+    )
+
     def input_equations(self) -> str:
         """Return ``ext`` and ``clamp_on`` for an input layer (clamped always)."""
-        return (
-            self.phase_equations()
-            + "ext = input_table(trial_pattern(t)*second, i) : 1\n"
-            + "clamp_on = 1 : 1\n"
-        )
+        return self.phase_equations() + self._EXT_DECLARATION + "clamp_on = 1 : 1\n"
 
     def target_equations(self) -> str:
         """Return ``ext`` and ``clamp_on`` for a target layer.
@@ -291,6 +296,20 @@ class Schedule:
         """
         return (
             self.phase_equations()
-            + "ext = target_table(trial_pattern(t)*second, i) : 1\n"
+            + self._EXT_DECLARATION
             + "clamp_on = plus_phase*trial_train(t) : 1\n"
         )
+
+    @staticmethod
+    def clamp_code(kind: str) -> str:
+        """Return the code that sets ``ext`` to the pattern of the new trial.
+
+        Run it in the first step of every trial, before the conductance stage
+        (`TRIAL_ORDER` ``clamp``), on a layer of kind "input" or "target".
+        """
+        tables = {"input": "input_table", "target": "target_table"}
+        if kind not in tables:
+            raise ValueError(
+                f"Invalid clamped layer kind {kind!r}: expected 'input' or 'target'."
+            )
+        return f"ext = {tables[kind]}(trial_pattern(t)*second, i)\n"

@@ -10,13 +10,20 @@ INPUTS = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
 TARGETS = np.array([[1, 0], [0, 1], [1, 1]], dtype=float)
 
 
-def record(schedule, equations):
+def record(schedule, kind):
     prefs.codegen.target = "numpy"
+    if kind == "input":
+        equations, size = schedule.input_equations(), len(INPUTS[0])
+    else:
+        equations, size = schedule.target_equations(), len(TARGETS[0])
     group = NeuronGroup(
-        len(INPUTS[0]) if "input" in equations else len(TARGETS[0]),
+        size,
         equations + "learn = finished_train(t) : 1\n",
         namespace=schedule.namespace(),
         name="probe",
+    )
+    group.run_regularly(
+        schedule.clamp_code(kind), dt=schedule.timing.trial, when="start"
     )
     monitor = StateMonitor(group, ["ext", "clamp_on", "learn"], record=True)
     Network(group, monitor).run(schedule.duration)
@@ -25,7 +32,7 @@ def record(schedule, equations):
 
 def test_input_pattern_per_trial():
     schedule = Schedule(INPUTS, TARGETS, [2, 0, 1], [True, False, True])
-    monitor = record(schedule, schedule.input_equations())
+    monitor = record(schedule, "input")
     for trial, pattern in enumerate([2, 0, 1]):
         for step in (0, 149, 150, 199):
             np.testing.assert_array_equal(
@@ -36,7 +43,7 @@ def test_input_pattern_per_trial():
 
 def test_target_clamped_in_plus_phase_of_training_only():
     schedule = Schedule(INPUTS, TARGETS, [0, 1, 2], [True, False, True])
-    monitor = record(schedule, schedule.target_equations())
+    monitor = record(schedule, "target")
     clamp = monitor.clamp_on[0]
     # Training trial 0: free for 150 steps, clamped for the 50 of the plus phase.
     assert np.all(clamp[:150] == 0)
@@ -50,7 +57,7 @@ def test_target_clamped_in_plus_phase_of_training_only():
 
 def test_learning_gate_reads_finished_trial():
     schedule = Schedule(INPUTS, TARGETS, [0, 1, 2], [True, False, True])
-    monitor = record(schedule, schedule.input_equations())
+    monitor = record(schedule, "input")
     learn = monitor.learn[0]
     # Evaluated at the first step of each trial for the trial just finished.
     assert learn[0] == 0
@@ -63,7 +70,7 @@ def test_learning_gate_reads_finished_trial():
 def test_custom_phase_durations():
     timing = PhaseTiming(minus=80 * ms, plus=20 * ms)
     schedule = Schedule(INPUTS, TARGETS, [0], [True], timing=timing)
-    monitor = record(schedule, schedule.target_equations())
+    monitor = record(schedule, "target")
     clamp = monitor.clamp_on[0]
     assert np.all(clamp[:80] == 0)
     assert np.all(clamp[80:100] == 1)
