@@ -358,6 +358,9 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
                 f"{s}_to_{r}_dwt = 0\n{s}_to_{r}_n = 0\n" for s, r, _ in incoming
             )
         trial_code(layer.group, finish, "finish")
+        if name != "hidden":
+            kind = "input" if name == "input" else "target"
+            trial_code(layer.group, schedule.clamp_code(kind), "clamp")
         layers[name] = layer
 
     objects = [obj for layer in layers.values() for obj in layer.objects]
