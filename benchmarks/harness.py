@@ -360,7 +360,7 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
         trial_code(layer.group, finish, "finish")
         if name != "hidden":
             kind = "input" if name == "input" else "target"
-            trial_code(layer.group, schedule.clamp_code(kind), "clamp")
+            schedule.add_clamp(layer.group, kind)
         layers[name] = layer
 
     objects = [obj for layer in layers.values() for obj in layer.objects]

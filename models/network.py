@@ -297,13 +297,7 @@ class LayeredNetwork:
         )
         deep.link_pool(layer, kind)
         if kind in ("input", "target"):
-            layer.group.run_regularly(
-                schedule.clamp_code(kind),
-                dt=self.trial,
-                when="start",
-                order=TRIAL_ORDER["clamp"],
-                name=f"{layer_spec.name}_clamp",
-            )
+            schedule.add_clamp(layer.group, kind)
 
         finish = schedule.gate_code() + "act_p = act_int\n"
         if learning_inputs:

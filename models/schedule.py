@@ -6,8 +6,9 @@ trial structure is data. Each trial (theta cycle) is a minus phase (default
 once, in a 2-D TimedArray with one row per pattern (dt = 1 s), and per trial
 only the pattern index and the train/test flag (TimedArrays with dt = one
 trial). Input layers set ``ext = input_table(trial_pattern(t)*second, i)``
-in the first step of each trial and clamp it in both phases; target layers
-clamp the target pattern in the plus phase of training trials only.
+in the first step of each trial (`Schedule.add_clamp`) and clamp it in both
+phases. Target layers clamp the target pattern in the plus phase of training
+trials only.
 
 Learning code runs in the first time step of each trial (Brian2 2.8.0's
 ``run_regularly`` with dt = trial fires at t = 0, T, 2T, ...), so it reads the
@@ -278,11 +279,11 @@ class Schedule:
             "plus_phase = int(step_in_trial >= minus_steps) : 1\n"
         )
 
-    # ``ext`` is a variable that `clamp_code` sets in the first step of each
-    # trial. Read from the pattern table in every step, it kept gcc from
+    # ``ext`` is a variable that `add_clamp` sets in the first step of each
+    # trial. A lookup in the pattern table in every step kept gcc from
     # vectorising the conductance loop of the clamped layers.
     _EXT_DECLARATION = (
-        "ext : 1  # clamp value of the trial's pattern, set by clamp_code\n"
+        "ext : 1  # clamp value of the trial's pattern, set by add_clamp\n"
     )
 
     def input_equations(self) -> str:
@@ -300,16 +301,23 @@ class Schedule:
             + "clamp_on = plus_phase*trial_train(t) : 1\n"
         )
 
-    @staticmethod
-    def clamp_code(kind: str) -> str:
-        """Return the code that sets ``ext`` to the pattern of the new trial.
+    def add_clamp(self, group, kind: str):
+        """Set ``ext`` of ``group`` to the pattern of each new trial.
 
-        Run it in the first step of every trial, before the conductance stage
-        (`TRIAL_ORDER` ``clamp``), on a layer of kind "input" or "target".
+        The code runs in the first step of every trial, before the conductance
+        stage (`TRIAL_ORDER` ``clamp``). ``group`` is a layer of kind "input"
+        or "target", whose equations come from `input_equations` or
+        `target_equations`.
         """
         tables = {"input": "input_table", "target": "target_table"}
         if kind not in tables:
             raise ValueError(
                 f"Invalid clamped layer kind {kind!r}: expected 'input' or 'target'."
             )
-        return f"ext = {tables[kind]}(trial_pattern(t)*second, i)\n"
+        group.run_regularly(
+            f"ext = {tables[kind]}(trial_pattern(t)*second, i)\n",
+            dt=self.timing.trial,
+            when="start",
+            order=TRIAL_ORDER["clamp"],
+            name=f"{group.name}_clamp",
+        )

@@ -91,7 +91,7 @@ def test_cpp_standalone_agrees_with_numpy(tmp_path):
     # a training run. Compile its code object again and ask gcc what it did.
     makefile = (build_dir / "makefile").read_text()
     flags = re.search(r"^OPTIMISATIONS = (.*)$", makefile, re.MULTILINE).group(1)
-    # Brian2 numbers the names ("..._1") while the numpy run's objects live.
+    # Brian2 appends "_1" to the names while the numpy run's objects exist.
     (source,) = (build_dir / "code_objects").glob("hid_membrane_codeobject*.cpp")
     report = subprocess.run(
         ["g++", "-c", *shlex.split(flags), "-I.", "-fopt-info-vec-optimized"]

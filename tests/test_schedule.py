@@ -22,9 +22,7 @@ def record(schedule, kind):
         namespace=schedule.namespace(),
         name="probe",
     )
-    group.run_regularly(
-        schedule.clamp_code(kind), dt=schedule.timing.trial, when="start"
-    )
+    schedule.add_clamp(group, kind)
     monitor = StateMonitor(group, ["ext", "clamp_on", "learn"], record=True)
     Network(group, monitor).run(schedule.duration)
     return monitor
