@@ -279,8 +279,8 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
     patterns; every trial trains. The learning code is that of
     `models.network.LayeredNetwork` without target averages and slow
     adaptation (which run once per trial on neurons, or once per 100 trials):
-    receivers compute RLrate once per trial, synapses the XCAL change and
-    its zero-sum application.
+    receivers compute RLrate once per trial, and the synapses of active
+    senders the XCAL change and its zero-sum application.
 
     Returns
     -------
@@ -295,8 +295,14 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
     from brian2 import Network, Synapses, ms
 
     from equations import G_UNIT, neuron_model
-    from equations.xcal import RLRATE_CODE, SYNAPSE_EQUATIONS, apply_dwt_code, dwt_code
+    from equations.xcal import RLRATE_CODE, SENDER_LEARNS, SYNAPSE_EQUATIONS
     from models.layer import Layer
+    from models.network import (
+        LEARN_EVENT,
+        XCAL_STEPS,
+        schedule_pathways,
+        xcal_pathways,
+    )
     from models.projection import initial_weights, projection_scale
     from models.schedule import TRIAL_ORDER, Schedule
     from models.spec import PROJECTION_PARAMETERS
@@ -325,6 +331,7 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             name=f"{owner.name}_trial_{step}",
         )
 
+    learning = PROJECTION_PARAMETERS.resolve({"lrate": 0.2})
     layers = {}
     for name in LAYERS:
         incoming = [p for p in SPARSE_PROJECTIONS if p[1] == name]
@@ -350,7 +357,8 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             model,
             inhibition={"gi": 1.2 if name == "hidden" else 0.9},
             trial=trial,
-            namespace=schedule.namespace(),
+            namespace={**schedule.namespace(), "lrn_thr": learning["lrn_thr"]},
+            events={LEARN_EVENT: schedule.learn_event(SENDER_LEARNS)},
         )
         finish = gates + "act_p = act_int\n"
         if incoming:
@@ -365,7 +373,6 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
 
     objects = [obj for layer in layers.values() for obj in layer.objects]
     fan_out = {name: np.zeros(sizes[name], dtype=np.int64) for name in LAYERS}
-    learning = PROJECTION_PARAMETERS.resolve({"lrate": 0.2})
     n_synapses = 0
     for sender, receiver, rel in SPARSE_PROJECTIONS:
         name = f"{sender}_to_{receiver}"
@@ -374,12 +381,14 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
         scale = projection_scale(
             sizes[sender], SPARSE_ACTIVITY[sender], k, rel=rel, rel_total=rel_total
         )
+        on_pre, on_event = xcal_pathways(name, gates)
         synapses = Synapses(
             layers[sender].group,
             layers[receiver].group,
             SYNAPSE_EQUATIONS,
-            on_pre="g_e_raw_post += g_scale*wt",
-            delay=2 * ms,
+            on_pre={"pre": "g_e_raw_post += g_scale*wt", **on_pre},
+            on_event={"pre": "spike", **on_event},
+            delay={"pre": 2 * ms},
             namespace={**schedule.namespace(), **learning, "g_scale": scale * G_UNIT},
             name=name,
         )
@@ -389,8 +398,7 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
         )
         for variable in ("wt", "swt", "lwt"):
             setattr(synapses, variable, weights[variable])
-        trial_code(synapses, gates + dwt_code(name), "dwt")
-        trial_code(synapses, apply_dwt_code(name), "apply")
+        schedule_pathways(synapses, XCAL_STEPS)
         objects.append(synapses)
         fan_out[sender] += np.bincount(i, minlength=sizes[sender])
         n_synapses += len(i)

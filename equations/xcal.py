@@ -35,6 +35,7 @@ __all__ = [
     "weight_sigmoid_inverse_expression",
     "rl_rate",
     "RLRATE_CODE",
+    "SENDER_LEARNS",
     "SYNAPSE_EQUATIONS",
     "SWT_PARAMETERS",
     "dwt_code",
@@ -137,6 +138,10 @@ rl_active = int(rl_peak > rl_act_thr and rl_change >= rl_dif_thr)
 rl_rate = rl_min + rl_active*(rl_change/clip(rl_peak, 1e-9, 1e9) - rl_min)
 """
 
+#: Sender condition of XCAL learning (reference LrnThr): a sender below
+#: ``lrn_thr`` in both learning averages changes none of its synapses.
+SENDER_LEARNS = "avg_s_lrn >= lrn_thr or avg_m_lrn >= lrn_thr"
+
 #: Synaptic state of a learning projection.
 SYNAPSE_EQUATIONS = """
 wt : 1     # effective weight, swt * 2 * sigmoid(lwt)
@@ -157,6 +162,11 @@ def dwt_code(sums: str) -> str:
     variables ``<sums>_dwt`` and ``<sums>_n`` (zeroed before), for the
     zero-sum step of `apply_dwt_code`. ``learn_on`` is 1 after a training
     trial and 0 otherwise.
+
+    The networks run this code only on the synapses of senders that meet
+    `SENDER_LEARNS` after a training trial (a custom event of the sender),
+    because the other synapses would compute a zero change. The gates inside
+    keep the code exact wherever it runs.
     """
     return f"""
 xcal_x = avg_s_lrn_pre*avg_s_lrn_post
@@ -177,7 +187,9 @@ def apply_dwt_code(sums: str) -> str:
     A fraction ``sub_mean`` of the receiver's mean non-zero change is taken
     from each non-zero change, so that a receiver's weights change with zero
     sum. Then ``dswt`` accumulates the change for the slow adaptation and
-    ``lwt`` and ``wt`` are updated. ``dwt`` keeps the applied change.
+    ``lwt`` and ``wt`` are updated. ``dwt`` keeps the applied change until the
+    code runs on the synapse again (as `dwt_code`, only after trials in which
+    the sender learned).
     """
     return f"""
 dwt -= sub_mean*int(dwt != 0)*{sums}_dwt_post/clip({sums}_n_post, 1, 1e12)

@@ -11,11 +11,15 @@ In the first step of every trial, in the order of `TRIAL_ORDER`, the network
 
 1. finishes the last trial on the receiving neurons: ``act_p``, RLrate,
    ``act_avg`` and the target-average error, and zeroes the receivers' sums;
-2. computes each learning synapse's XCAL change, gated by the train flag of
-   the finished trial, and sums it on the receiver, while the pools take the
-   layer means of the target-average terms;
+2. computes each learning synapse's XCAL change and sums it on the
+   receiver, while the pools take the layer means of the target-average
+   terms;
 3. applies the changes (zero-sum per receiver, soft-bounded ``lwt``,
    ``wt = swt * 2 sigmoid(lwt)``) and updates ``trg_avg``;
+
+Steps 2 and 3 run as synaptic pathways on the senders' ``learn_trial``
+event. Only senders active enough to learn raise it, and only after a
+training trial, because every other synapse would compute a zero change.
 4. every slow-adaptation interval, adapts ``swt`` and scales the weights
    (synaptic pathways on the senders' ``slow_trial`` event, so that the other
    trials skip this work);
@@ -49,6 +53,7 @@ from equations.target_average import (
 )
 from equations.xcal import (
     RLRATE_CODE,
+    SENDER_LEARNS,
     SYNAPSE_EQUATIONS,
     apply_dwt_code,
     dwt_code,
@@ -68,7 +73,14 @@ from .spec import (
     ProjectionSpec,
 )
 
-__all__ = ["LayeredNetwork", "initial_state", "RECORDED"]
+__all__ = [
+    "LayeredNetwork",
+    "initial_state",
+    "xcal_pathways",
+    "schedule_pathways",
+    "RECORDED",
+    "LEARN_EVENT",
+]
 
 #: Variables recorded once per trial for every layer that is not an input.
 RECORDED = ("act_m", "act_p")
@@ -76,8 +88,39 @@ RECORDED = ("act_m", "act_p")
 #: Custom event of senders in the first step after a slow-adaptation interval.
 SLOW_EVENT = "slow_trial"
 
+#: Custom event of senders that learn from the training trial just finished.
+LEARN_EVENT = "learn_trial"
+
 #: Synaptic variables of a learning projection that carry over between runs.
 SYNAPSE_STATE = ("wt", "swt", "lwt", "dwt", "dswt")
+
+
+def xcal_pathways(sums: str, gates: str) -> tuple[dict, dict]:
+    """Return ``on_pre`` and ``on_event`` of the XCAL pathways of a projection.
+
+    ``xcal_dwt`` computes the change (`equations.xcal.dwt_code`, summed into
+    the receiver's ``<sums>_dwt`` and ``<sums>_n``) and ``xcal_apply``
+    applies it; both run on the sender's `LEARN_EVENT`. ``gates`` defines the
+    trial gates (`Schedule.gate_code`). Place them in the trial with
+    `schedule_pathways`.
+    """
+    on_pre = {
+        "xcal_dwt": gates + dwt_code(sums),
+        "xcal_apply": apply_dwt_code(sums),
+    }
+    return on_pre, dict.fromkeys(on_pre, LEARN_EVENT)
+
+
+def schedule_pathways(synapses: Synapses, steps: Mapping[str, str]):
+    """Run each named pathway of ``synapses`` at its step of `TRIAL_ORDER`."""
+    for pathway, step in steps.items():
+        getattr(synapses, pathway).when = "start"
+        getattr(synapses, pathway).order = TRIAL_ORDER[step]
+
+
+#: Trial-level pathways of a learning projection -> their step in TRIAL_ORDER.
+XCAL_STEPS = {"xcal_dwt": "dwt", "xcal_apply": "apply"}
+SLOW_STEPS = {"slow_sum": "slow_sum", "slow_apply": "slow_apply"}
 
 
 def initial_state(spec: NetworkSpec, seed: int) -> dict[str, np.ndarray]:
@@ -279,11 +322,22 @@ class LayeredNetwork:
         inputs = self.spec.inputs_of(layer_spec.name)
         if self.spec.neuron == "rate" and inputs:
             model = _with_rate_input(model, [p.name for p in inputs])
+        outgoing = [p for p in self.spec.projections if p.sender == layer_spec.name]
         sends_adapting = any(
-            p.learn and self._adapts(self.spec.layer(p.receiver))
-            for p in self.spec.projections
-            if p.sender == layer_spec.name
+            p.learn and self._adapts(self.spec.layer(p.receiver)) for p in outgoing
         )
+        events = {SLOW_EVENT: schedule.slow_event()} if sends_adapting else {}
+        namespace = schedule.namespace()
+        # The event admits every sender that some outgoing projection lets
+        # learn. The synapse code then applies each projection's own threshold.
+        thresholds = [
+            self._learning_values(p)["lrn_thr"]
+            for p in outgoing
+            if p.learn and not p.context
+        ]
+        if thresholds:
+            events[LEARN_EVENT] = schedule.learn_event(SENDER_LEARNS)
+            namespace["lrn_thr"] = min(thresholds)
         layer = Layer(
             layer_spec.name,
             layer_spec.size,
@@ -291,8 +345,8 @@ class LayeredNetwork:
             inhibition=layer_spec.inhibition,
             trial=self.trial,
             trial_means=TRIAL_MEANS if kind in HIDDEN_KINDS else None,
-            namespace=schedule.namespace(),
-            events={SLOW_EVENT: schedule.slow_event()} if sends_adapting else None,
+            namespace=namespace,
+            events=events or None,
             pool_equations=deep.pool_equations(kind),
         )
         deep.link_pool(layer, kind)
@@ -329,6 +383,16 @@ class LayeredNetwork:
             deep.context_zero(layer, self.trial)
         return []
 
+    def _learning_values(self, projection: ProjectionSpec) -> dict:
+        """Return the learning parameters of a projection."""
+        values = PROJECTION_PARAMETERS.resolve(
+            {**self.spec.learning, **projection.parameters}
+        )
+        if self.spec.layer(projection.receiver).kind in TARGET_KINDS:
+            # The reference's target layers learn without the zero-sum step.
+            values["sub_mean"] = 0.0
+        return values
+
     def _make_projection(self, projection: ProjectionSpec) -> Synapses:
         spec = self.spec
         sender = spec.layer(projection.sender)
@@ -343,12 +407,7 @@ class LayeredNetwork:
             abs_scale=projection.abs_scale,
         )
 
-        values = PROJECTION_PARAMETERS.resolve(
-            {**spec.learning, **projection.parameters}
-        )
-        if receiver.kind in TARGET_KINDS:
-            # The reference's target layers learn without the zero-sum step.
-            values["sub_mean"] = 0.0
+        values = self._learning_values(projection)
         receiver_values = self.layers[receiver.name].model.values
         namespace = {
             **self.schedule.namespace(),
@@ -378,13 +437,19 @@ class LayeredNetwork:
                 f"{projection.name}_drive_post = g_scale*wt*act_pre*spikes_per_act"
                 " : siemens (summed)\n"
             )
-        slow = projection.learn and self._adapts(receiver)
-        if slow:
-            gates = self.schedule.gate_code()
-            sums = projection.name
+        gates = self.schedule.gate_code()
+        sums = projection.name
+        steps = {}
+        if projection.learn and not projection.context:
+            xcal_on_pre, xcal_on_event = xcal_pathways(sums, gates)
+            on_pre.update(xcal_on_pre)
+            on_event.update(xcal_on_event)
+            steps.update(XCAL_STEPS)
+        if projection.learn and self._adapts(receiver):
             on_pre["slow_sum"] = gates + slow_sum_code(sums)
             on_pre["slow_apply"] = gates + slow_apply_code(sums, scaling=True)
-            on_event.update(slow_sum=SLOW_EVENT, slow_apply=SLOW_EVENT)
+            on_event.update(dict.fromkeys(SLOW_STEPS, SLOW_EVENT))
+            steps.update(SLOW_STEPS)
         synapses = Synapses(
             self.layers[sender.name].group,
             self.layers[receiver.name].group,
@@ -395,11 +460,7 @@ class LayeredNetwork:
             namespace=namespace,
             name=projection.name,
         )
-        if slow:
-            for step in ("slow_sum", "slow_apply"):
-                pathway = getattr(synapses, step)
-                pathway.when = "start"
-                pathway.order = TRIAL_ORDER[step]
+        schedule_pathways(synapses, steps)
 
         if projection.one_to_one:
             synapses.connect(i=np.arange(sender.size), j=np.arange(receiver.size))
@@ -410,7 +471,6 @@ class LayeredNetwork:
             )
         synapses.wt = 0.5
 
-        gates = self.schedule.gate_code()
         if projection.context:
             self._trial_code(
                 synapses, gates + context_send_code(), "context_send", reduces=True
@@ -418,9 +478,12 @@ class LayeredNetwork:
         if projection.learn:
             synapses.swt = 0.5
             synapses.lwt = 0.5
-            sums = projection.name
-            change = context_dwt_code if projection.context else dwt_code
-            self._trial_code(synapses, gates + change(sums), "dwt", reduces=True)
+        if projection.learn and projection.context:
+            # Context senders learn from their previous-trial value, with no
+            # sender threshold, so every synapse runs the code every trial.
+            self._trial_code(
+                synapses, gates + context_dwt_code(sums), "dwt", reduces=True
+            )
             self._trial_code(synapses, apply_dwt_code(sums), "apply")
         return synapses
 

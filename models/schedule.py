@@ -272,6 +272,21 @@ class Schedule:
         return "timestep(t, dt) % trial_steps == 0 and slow_adapt(t) > 0.5"
 
     @staticmethod
+    def learn_event(sender_condition: str) -> str:
+        """Return the condition of the learning event, for sender groups.
+
+        It is true in the first step of a trial for the neurons that meet
+        ``sender_condition`` (a Brian2 boolean expression of the sender's
+        variables), if the finished trial was a training trial. Synaptic
+        pathways triggered by it run the weight change on the synapses of
+        those senders only, instead of on every synapse in every trial.
+        """
+        return (
+            "timestep(t, dt) % trial_steps == 0 and finished_train(t) > 0.5"
+            f" and ({sender_condition})"
+        )
+
+    @staticmethod
     def phase_equations() -> str:
         """Return the phase flags as Brian2 subexpressions."""
         return (

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import StateMonitor, ms, nS, prefs
+from brian2 import EventMonitor, StateMonitor, ms, nS, prefs
 
 from equations.xcal import rl_rate, xcal
 from models.network import LayeredNetwork, initial_state
@@ -96,6 +96,43 @@ def test_lrate_schedule_scales_weight_change():
         sched["syn"].lwt[:, 200] - before, 0.5 * change, atol=1e-12
     )
     np.testing.assert_array_equal(sched["syn"].lwt[:, 400], sched["syn"].lwt[:, 399])
+
+
+def test_learning_event_skips_silent_senders():
+    prefs.codegen.target = "numpy"
+    spec = small_spec()
+    schedule = Schedule(INPUTS, TARGETS, [0, 1, 2], [True, False, True])
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
+    sender = network.layers["inp"].group
+    events = EventMonitor(sender, "learn_trial")
+    averages = StateMonitor(
+        sender, ["avg_s_lrn", "avg_m_lrn"], record=True, when="end"
+    )
+    synapses = network.projections["inp_to_out"]
+    weights = StateMonitor(synapses, ["lwt", "dwt"], record=True, when="end")
+    network.network.add(events, averages, weights)
+    network.network.run(schedule.duration)
+
+    # The event fires in the first step after each training trial (trials 0
+    # and 2), for exactly the senders above lrn_thr in either average.
+    fired = {}
+    for i, t in zip(events.i[:], events.t[:] / ms):
+        fired.setdefault(round(t), set()).add(int(i))
+    assert sorted(fired) == [200, 600]
+    for step in (200, 600):
+        last = step - 1  # the last step of the finished trial
+        learns = (averages.avg_s_lrn[:, last] >= 0.01) | (
+            averages.avg_m_lrn[:, last] >= 0.01
+        )
+        assert fired[step] == set(np.flatnonzero(learns))
+    assert 0 < len(fired[200]) < 6  # pattern 0 leaves half of the senders silent
+
+    # Synapses of silent senders keep their weight and their last change.
+    i = np.asarray(synapses.i[:])
+    silent = ~np.isin(i, sorted(fired[200]))
+    np.testing.assert_array_equal(weights.lwt[silent, 200], weights.lwt[silent, 199])
+    np.testing.assert_array_equal(weights.dwt[silent, 200], weights.dwt[silent, 199])
+    assert np.any(weights.lwt[~silent, 200] != weights.lwt[~silent, 199])
 
 
 def test_target_clamped_in_training_plus_phase():
