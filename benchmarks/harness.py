@@ -266,7 +266,11 @@ def _fixed_fan_in(n_send: int, n_receive: int, fan_in: int, rng) -> tuple:
             [rng.choice(n_send, k, replace=False) for _ in range(n_receive)]
         )
     j = np.repeat(np.arange(n_receive), k)
-    return i, j, k
+
+    # Store each sender's synapses together, as Brian2's own connect() does,
+    # so that a spike reads its weights from one block of memory.
+    order = np.lexsort((j, i))
+    return i[order], j[order], k
 
 
 def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
