@@ -80,6 +80,7 @@ __all__ = [
     "schedule_pathways",
     "RECORDED",
     "LEARN_EVENT",
+    "XCAL_STEPS",
 ]
 
 #: Variables recorded once per trial for every layer that is not an input.
