@@ -2,8 +2,9 @@
 
 `LayeredNetwork` turns a `NetworkSpec` and a `Schedule` into Brian2 objects:
 one `Layer` (neurons plus FFFB pool) per layer, one `Synapses` per
-projection, the trial-level learning code as ``run_regularly`` operations and
-monitors sampled once per trial. Everything a trial does, including learning,
+projection, the trial-level learning code as ``run_regularly`` operations
+and synaptic pathways on custom events, and monitors sampled once per
+trial. Everything a trial does, including learning,
 is Brian2 code, so the same objects run on the runtime targets, in C++
 standalone and in CUDA standalone.
 
@@ -16,15 +17,15 @@ In the first step of every trial, in the order of `TRIAL_ORDER`, the network
    terms;
 3. applies the changes (zero-sum per receiver, soft-bounded ``lwt``,
    ``wt = swt * 2 sigmoid(lwt)``) and updates ``trg_avg``;
-
-Steps 2 and 3 run as synaptic pathways on the senders' ``learn_trial``
-event. Only senders active enough to learn raise it, and only after a
-training trial, because every other synapse would compute a zero change.
 4. every slow-adaptation interval, adapts ``swt`` and scales the weights
    (synaptic pathways on the senders' ``slow_trial`` event, so that the other
    trials skip this work);
 5. records the finished trial (``act_m``, ``act_p``);
 6. decays the neurons for the new trial.
+
+Steps 2 and 3 run as synaptic pathways on the senders' ``learn_trial``
+event. Only senders active enough to learn raise it, and only after a
+training trial, because every other synapse would compute a zero change.
 
 Layers of the deep predictive kinds (``super``, ``ct``, ``pulvinar``) get
 further objects from `models.deep`: the burst and the context, sent before
@@ -101,9 +102,9 @@ def xcal_pathways(sums: str, gates: str) -> tuple[dict, dict]:
 
     ``xcal_dwt`` computes the change (`equations.xcal.dwt_code`, summed into
     the receiver's ``<sums>_dwt`` and ``<sums>_n``) and ``xcal_apply``
-    applies it; both run on the sender's `LEARN_EVENT`. ``gates`` defines the
-    trial gates (`Schedule.gate_code`). Place them in the trial with
-    `schedule_pathways`.
+    applies it. Both run on the sender's `LEARN_EVENT`. ``gates`` defines
+    the trial gates (`Schedule.gate_code`). Place the pathways in the trial
+    with `schedule_pathways`.
     """
     on_pre = {
         "xcal_dwt": gates + dwt_code(sums),
@@ -114,13 +115,16 @@ def xcal_pathways(sums: str, gates: str) -> tuple[dict, dict]:
 
 def schedule_pathways(synapses: Synapses, steps: Mapping[str, str]):
     """Run each named pathway of ``synapses`` at its step of `TRIAL_ORDER`."""
-    for pathway, step in steps.items():
-        getattr(synapses, pathway).when = "start"
-        getattr(synapses, pathway).order = TRIAL_ORDER[step]
+    for name, step in steps.items():
+        pathway = getattr(synapses, name)
+        pathway.when = "start"
+        pathway.order = TRIAL_ORDER[step]
 
 
-#: Trial-level pathways of a learning projection -> their step in TRIAL_ORDER.
+#: XCAL pathways of a learning projection -> their step in TRIAL_ORDER.
 XCAL_STEPS = {"xcal_dwt": "dwt", "xcal_apply": "apply"}
+
+#: Slow-adaptation pathways of a learning projection -> their step.
 SLOW_STEPS = {"slow_sum": "slow_sum", "slow_apply": "slow_apply"}
 
 
