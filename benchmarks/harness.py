@@ -257,7 +257,11 @@ SPARSE_PATTERNS = 10
 
 
 def _fixed_fan_in(n_send: int, n_receive: int, fan_in: int, rng) -> tuple:
-    """Draw ``fan_in`` distinct senders for every receiver; return (i, j) arrays."""
+    """Draw ``fan_in`` distinct senders for every receiver.
+
+    Returns the sender and receiver index arrays ``(i, j)``, sorted by sender,
+    and the fan-in ``k`` used (at most ``n_send``).
+    """
     k = min(fan_in, n_send)
     if k == n_send:
         i = np.tile(np.arange(n_send), n_receive)

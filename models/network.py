@@ -4,9 +4,9 @@
 one `Layer` (neurons plus FFFB pool) per layer, one `Synapses` per
 projection, the trial-level learning code as ``run_regularly`` operations
 and synaptic pathways on custom events, and monitors sampled once per
-trial. Everything a trial does, including learning,
-is Brian2 code, so the same objects run on the runtime targets, in C++
-standalone and in CUDA standalone.
+trial. Everything a trial does, including learning, is Brian2 code, so the
+same objects run on the runtime targets, in C++ standalone and in CUDA
+standalone.
 
 In the first step of every trial, in the order of `TRIAL_ORDER`, the network
 
