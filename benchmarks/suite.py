@@ -14,11 +14,12 @@ mnist
     binary's start-up and the creation of its synapses).
 sweep
     A learning network of the same neurons and XCAL synapses with sparse
-    fixed fan-in, from about 10^2 to 10^4 neurons (``--full``: 10^5), in C++
-    standalone, and on the runtime targets at the small sizes under a time
-    cap. Writes ``sweep.csv`` and ``sweep.png`` (cost in wall seconds per
-    simulated second against synapses, log-log) and fits the exponent of the
-    largest sizes. Target: at most 1.1.
+    fixed fan-in, from about 10^2 to 10^4 neurons (``--full``: 10^5, or the
+    sizes of ``--sweep-sizes``), in C++ standalone, and on the runtime
+    targets at the small sizes under a time cap. Writes ``sweep.csv`` and
+    ``sweep.png`` (cost in wall seconds per simulated second against
+    synapses, log-log) and fits the exponent of the largest sizes. Target: at
+    most 1.1.
 compile
     Compile once: `models.training.train` on the MNIST network, then again
     with another seed and the same build directory in a new process (as a
@@ -48,6 +49,7 @@ Usage::
     python benchmarks/suite.py                 # quick, 15 to 20 min on 2 CPUs
     python benchmarks/suite.py --full          # larger sizes, longer runs
     python benchmarks/suite.py --parts sweep   # one part only
+    python benchmarks/suite.py --full --parts sweep --sweep-sizes 10000,30000,100000,300000
 """
 
 from __future__ import annotations
@@ -695,6 +697,20 @@ def parse_parts(text: str) -> list[str]:
     return [name for name in PARTS if name in names]
 
 
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Parse ``--sweep-sizes``: comma-separated total neurons, at least 20 each."""
+    try:
+        sizes = tuple(int(item) for item in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 20:
+        raise argparse.ArgumentTypeError(
+            f"invalid sweep sizes {text!r}: use comma-separated integers of at "
+            "least 20 neurons, for example 1000,10000,100000"
+        )
+    return tuple(sorted(set(sizes)))
+
+
 def main(argv=None) -> int:
     """Run the selected parts and print every target's value and verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -708,6 +724,12 @@ def main(argv=None) -> int:
         help=f"comma-separated parts to run (default all: {','.join(PARTS)})",
     )
     parser.add_argument(
+        "--sweep-sizes",
+        type=parse_sizes,
+        help="total neurons of the sweep, comma-separated (replaces the "
+        "default sizes, for example to go on to the memory limit)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=REPO / "results" / "benchmarks",
@@ -715,6 +737,11 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     settings = FULL if args.full else QUICK
+    if args.sweep_sizes:
+        try:
+            settings = dataclasses.replace(settings, sweep_sizes=args.sweep_sizes)
+        except ValueError as error:
+            parser.error(str(error))
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -153,6 +153,18 @@ def test_parse_parts_and_settings_errors():
         suite.Settings(sweep_sizes=(100, 1000), fit_points=3)
 
 
+def test_parse_sweep_sizes_and_errors(capsys):
+    assert suite.parse_sizes("3000,100,3000") == (100, 3000)
+    for text in ("100,ten", "10,1000", ""):
+        with pytest.raises(Exception, match="invalid sweep sizes"):
+            suite.parse_sizes(text)
+
+    # Too few sizes for the fitted exponent stop the command before any run.
+    with pytest.raises(SystemExit):
+        suite.main(["--parts", "sweep", "--sweep-sizes", "100,1000"])
+    assert "Invalid sweep: 2 sizes" in capsys.readouterr().err
+
+
 def test_cuda_mnist_without_gpu_says_why(monkeypatch, capsys):
     import cuda_mnist
 
