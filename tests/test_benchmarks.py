@@ -155,14 +155,17 @@ def test_parse_parts_and_settings_errors():
 
 def test_parse_sweep_sizes_and_errors(capsys):
     assert suite.parse_sizes("3000,100,3000") == (100, 3000)
-    for text in ("100,ten", "10,1000", ""):
+    for text in ("100,ten", ""):
         with pytest.raises(Exception, match="invalid sweep sizes"):
             suite.parse_sizes(text)
 
-    # Too few sizes for the fitted exponent stop the command before any run.
+    # Sizes that Settings rejects stop the command before any run.
     with pytest.raises(SystemExit):
         suite.main(["--parts", "sweep", "--sweep-sizes", "100,1000"])
     assert "Invalid sweep: 2 sizes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        suite.main(["--parts", "sweep", "--sweep-sizes", "10,1000,3000"])
+    assert "Invalid sweep size 10" in capsys.readouterr().err
 
 
 def test_cuda_mnist_without_gpu_says_why(monkeypatch, capsys):
