@@ -303,16 +303,19 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
     from brian2 import Network, Synapses, ms
 
     from equations import G_UNIT, neuron_model
-    from equations.xcal import RLRATE_CODE, SENDER_LEARNS, SYNAPSE_EQUATIONS
+    from equations.xcal import SENDER_LEARNS, SYNAPSE_EQUATIONS
     from models.layer import Layer
     from models.network import (
         LEARN_EVENT,
         XCAL_STEPS,
+        receiver_sum_equations,
+        run_each_trial,
         schedule_pathways,
+        trial_finish_code,
         xcal_pathways,
     )
     from models.projection import initial_weights, projection_scale
-    from models.schedule import TRIAL_ORDER, Schedule
+    from models.schedule import Schedule
     from models.spec import PROJECTION_PARAMETERS
 
     if fan_in < 1:
@@ -330,22 +333,10 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
     trial = schedule.timing.trial
     gates = schedule.gate_code()
 
-    def trial_code(owner, code, step):
-        owner.run_regularly(
-            code,
-            dt=trial,
-            when="start",
-            order=TRIAL_ORDER[step],
-            name=f"{owner.name}_trial_{step}",
-        )
-
     learning = PROJECTION_PARAMETERS.resolve({"lrate": 0.2})
     layers = {}
     for name in LAYERS:
-        incoming = [p for p in SPARSE_PROJECTIONS if p[1] == name]
-        sums = "".join(
-            f"{s}_to_{r}_dwt : 1\n{s}_to_{r}_n : 1\n" for s, r, _ in incoming
-        )
+        incoming = [f"{s}_to_{r}" for s, r, _ in SPARSE_PROJECTIONS if r == name]
         phase = {
             "input": schedule.input_equations(),
             "output": schedule.target_equations(),
@@ -357,7 +348,7 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             phases=True,
             target=name == "output",
             parameters={"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0},
-            extra_equations=phase + sums,
+            extra_equations=phase + receiver_sum_equations(incoming, adapt=False),
         )
         layer = Layer(
             name,
@@ -368,12 +359,8 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             namespace={**schedule.namespace(), "lrn_thr": learning["lrn_thr"]},
             events={LEARN_EVENT: schedule.learn_event(SENDER_LEARNS)},
         )
-        finish = gates + "act_p = act_int\n"
-        if incoming:
-            finish += RLRATE_CODE + "".join(
-                f"{s}_to_{r}_dwt = 0\n{s}_to_{r}_n = 0\n" for s, r, _ in incoming
-            )
-        trial_code(layer.group, finish, "finish")
+        finish_code = trial_finish_code(gates, incoming, adapt=False)
+        run_each_trial(layer.group, finish_code, "finish", trial)
         if name != "hidden":
             kind = "input" if name == "input" else "target"
             schedule.add_clamp(layer.group, kind)

@@ -25,7 +25,7 @@ from brian2 import Synapses, linked_var
 from equations.deep import BURST_CODE, rank_count_code, top_sum_code
 
 from .layer import Layer
-from .schedule import TRIAL_ORDER, Schedule
+from .schedule import Schedule, run_each_trial
 
 __all__ = [
     "DRIVE_ORDER",
@@ -67,37 +67,28 @@ def link_pool(layer: Layer, kind: str):
         layer.group.pool_act_avg = linked_var(layer.pool, "act_avg")
 
 
-def _per_trial(owner, code: str, step: str, trial, suffix: str):
-    owner.run_regularly(
-        code,
-        dt=trial,
-        when="start",
-        order=TRIAL_ORDER[step],
-        name=f"{owner.name}_{suffix}",
-    )
-
-
 def burst_objects(layer: Layer, trial) -> list:
     """Attach the once-per-trial burst of a superficial layer.
 
     Returns the new Brian2 objects to add to the network (the rank Synapses).
     """
     group, pool = layer.group, layer.pool
-    _per_trial(group, "burst_above = 0\n", "deep_zero", trial, "burst_zero")
-    _per_trial(pool, "act_top = 0\nn_top = 0\n", "deep_zero", trial, "max_zero")
+    zero_top = "act_top = 0\nn_top = 0\n"
+    run_each_trial(
+        group, "burst_above = 0\n", "deep_zero", trial, f"{group.name}_burst_zero"
+    )
+    run_each_trial(pool, zero_top, "deep_zero", trial, f"{pool.name}_max_zero")
 
     # All to all, self included: a unit is never above itself.
     rank = Synapses(group, group, "", name=f"{layer.name}_rank")
     rank.connect()
-    _per_trial(rank, rank_count_code("burst_above", "act"), "deep_rank", trial, "count")
-    _per_trial(
-        layer.pool_input,
-        top_sum_code("burst_above", "act", "act_top", "n_top"),
-        "deep_top",
-        trial,
-        "max",
-    )
-    _per_trial(group, Schedule.gate_code() + BURST_CODE, "deep_burst", trial, "burst")
+    count = rank_count_code("burst_above", "act")
+    run_each_trial(rank, count, "deep_rank", trial, f"{rank.name}_count")
+    top = top_sum_code("burst_above", "act", "act_top", "n_top")
+    sends = layer.pool_input
+    run_each_trial(sends, top, "deep_top", trial, f"{sends.name}_max")
+    burst = Schedule.gate_code() + BURST_CODE
+    run_each_trial(group, burst, "deep_burst", trial, f"{group.name}_burst")
     return [rank]
 
 
@@ -108,7 +99,8 @@ def context_zero(layer: Layer, trial):
     a run continued from a checkpoint keeps the context of its last trial.
     """
     code = Schedule.gate_code() + "ctxt_ge = (1 - after_first)*ctxt_ge\n"
-    _per_trial(layer.group, code, "context_zero", trial, "context_zero")
+    name = f"{layer.group.name}_context_zero"
+    run_each_trial(layer.group, code, "context_zero", trial, name)
 
 
 def drive_objects(layer: Layer, driver: Layer) -> list:

@@ -22,7 +22,7 @@ from brian2 import NeuronGroup, Synapses, linked_var
 
 from equations import POOL_SUMS, NeuronModel, fffb_pool
 
-from .schedule import TRIAL_ORDER
+from .schedule import TRIAL_ORDER, run_each_trial
 
 __all__ = ["Layer", "POOL_ORDER", "LAYER_ORDER"]
 
@@ -137,40 +137,22 @@ class Layer:
         self.group.g_i_pool = linked_var(self.pool, "g_i_pool")
 
         if trial_means:
-            self.pool.run_regularly(
-                "".join(f"{target} = 0\n" for target in trial_means),
-                dt=trial,
-                when="start",
-                order=TRIAL_ORDER["finish"],
-                name=f"{name}_pool_trial_zero",
+            zero = "".join(f"{target} = 0\n" for target in trial_means)
+            run_each_trial(self.pool, zero, "finish", trial, f"{name}_pool_trial_zero")
+            means = "".join(
+                f"{target}_post += {source}_pre/N_pre\n"
+                for target, source in trial_means.items()
             )
-            self.pool_input.run_regularly(
-                "".join(
-                    f"{target}_post += {source}_pre/N_pre\n"
-                    for target, source in trial_means.items()
-                ),
-                dt=trial,
-                when="start",
-                order=TRIAL_ORDER["dwt"],
-                name=f"{name}_pool_trial_means",
+            run_each_trial(
+                self.pool_input, means, "dwt", trial, f"{name}_pool_trial_means"
             )
             for target in trial_means:
                 setattr(self.group, target, linked_var(self.pool, target))
         if trial is not None:
-            self.group.run_regularly(
-                model.decay_code(),
-                dt=trial,
-                when="start",
-                order=TRIAL_ORDER["decay"],
-                name=f"{name}_decay",
-            )
-            self.pool.run_regularly(
-                "\n".join(rule.statement() for rule in pool_mechanism.decay),
-                dt=trial,
-                when="start",
-                order=TRIAL_ORDER["decay"],
-                name=f"{name}_pool_decay",
-            )
+            decay = model.decay_code()
+            run_each_trial(self.group, decay, "decay", trial, f"{name}_decay")
+            pool_decay = "\n".join(rule.statement() for rule in pool_mechanism.decay)
+            run_each_trial(self.pool, pool_decay, "decay", trial, f"{name}_pool_decay")
 
     @property
     def objects(self) -> list:

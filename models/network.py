@@ -40,9 +40,8 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
-from brian2 import Network, StateMonitor, Synapses, get_device, get_unit
+from brian2 import Network, StateMonitor, Synapses, get_unit
 from brian2.core.variables import ArrayVariable
-from brian2.devices.device import all_devices
 
 from equations import G_UNIT, Mechanism, ParameterSet, neuron_model
 from equations.deep import DEEP_KINDS, context_dwt_code, context_send_code
@@ -65,7 +64,7 @@ from equations.xcal import (
 from . import deep
 from .layer import Layer
 from .projection import initial_weights, projection_scale
-from .schedule import TRIAL_ORDER, Schedule
+from .schedule import TRIAL_ORDER, Schedule, run_each_trial
 from .spec import (
     HIDDEN_KINDS,
     PROJECTION_PARAMETERS,
@@ -79,6 +78,8 @@ __all__ = [
     "initial_state",
     "xcal_pathways",
     "schedule_pathways",
+    "receiver_sum_equations",
+    "trial_finish_code",
     "RECORDED",
     "LEARN_EVENT",
     "XCAL_STEPS",
@@ -119,6 +120,42 @@ def schedule_pathways(synapses: Synapses, steps: Mapping[str, str]):
         pathway = getattr(synapses, name)
         pathway.when = "start"
         pathway.order = TRIAL_ORDER[step]
+
+
+def receiver_sum_equations(projections: list[str], adapt: bool) -> str:
+    """Return the receiver's variables that sum the changes of its projections.
+
+    ``projections`` are the names of the learning projections into the
+    receiver. With ``adapt`` the variables also sum the slow-adaptation
+    change ``dswt``.
+    """
+    equations = ""
+    for name in projections:
+        equations += (
+            f"{name}_dwt : 1  # sum of the non-zero changes\n"
+            f"{name}_n : 1  # count of the non-zero changes\n"
+        )
+        if adapt:
+            equations += f"{name}_dswt : 1  # sum of the bounded dswt\n"
+    return equations
+
+
+def trial_finish_code(gates: str, projections: list[str], adapt: bool) -> str:
+    """Return a receiver's code that finishes the last trial (step ``finish``).
+
+    The code sets ``act_p``. With learning projections (``projections`` and
+    ``adapt`` as for `receiver_sum_equations`) it also computes RLrate and
+    zeroes their sums. ``gates`` defines the trial gates
+    (`Schedule.gate_code`).
+    """
+    code = gates + "act_p = act_int\n"
+    if projections:
+        code += RLRATE_CODE
+    for name in projections:
+        code += f"{name}_dwt = 0\n{name}_n = 0\n"
+        if adapt:
+            code += f"{name}_dswt = 0\n"
+    return code
 
 
 #: XCAL pathways of a learning projection -> their step in TRIAL_ORDER.
@@ -303,13 +340,8 @@ class LayeredNetwork:
         else:
             extra = schedule.phase_equations()
         adapt = self._adapts(layer_spec)
-        for projection in learning_inputs:
-            extra += (
-                f"{projection.name}_dwt : 1  # sum of the non-zero changes\n"
-                f"{projection.name}_n : 1  # count of the non-zero changes\n"
-            )
-            if adapt:
-                extra += f"{projection.name}_dswt : 1  # sum of the bounded dswt\n"
+        learning_names = [projection.name for projection in learning_inputs]
+        extra += receiver_sum_equations(learning_names, adapt)
 
         model = neuron_model(
             self.spec.neuron,
@@ -358,13 +390,7 @@ class LayeredNetwork:
         if kind in ("input", "target"):
             schedule.add_clamp(layer.group, kind)
 
-        finish = schedule.gate_code() + "act_p = act_int\n"
-        if learning_inputs:
-            finish += RLRATE_CODE
-            for projection in learning_inputs:
-                finish += f"{projection.name}_dwt = 0\n{projection.name}_n = 0\n"
-                if adapt:
-                    finish += f"{projection.name}_dswt = 0\n"
+        finish = trial_finish_code(schedule.gate_code(), learning_names, adapt)
         if kind in HIDDEN_KINDS:
             finish += TRIAL_END_CODE
         self._trial_code(layer.group, finish, "finish")
@@ -494,21 +520,7 @@ class LayeredNetwork:
 
     def _trial_code(self, owner, code: str, step: str, reduces: bool = False):
         """Run ``code`` on ``owner`` in the first time step of every trial."""
-        kwargs = {}
-        if reduces and get_device() is all_devices.get("cuda_standalone"):
-            # Several synapses add to the same receiver variable: brian2cuda
-            # only uses atomic additions when asked for them.
-            from brian2cuda.device import CUDAStandaloneAtomicsCodeObject
-
-            kwargs["codeobj_class"] = CUDAStandaloneAtomicsCodeObject
-        owner.run_regularly(
-            code,
-            dt=self.trial,
-            when="start",
-            order=TRIAL_ORDER[step],
-            name=f"{owner.name}_trial_{step}",
-            **kwargs,
-        )
+        run_each_trial(owner, code, step, self.trial, reduces=reduces)
 
     # -- state --------------------------------------------------------------
 

@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import TimedArray, ms, second
+from brian2 import TimedArray, get_device, ms, second
+from brian2.devices.device import all_devices
 
-__all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER"]
+__all__ = ["PhaseTiming", "Schedule", "TRIAL_ORDER", "run_each_trial"]
 
 #: Brian2 ``order`` (in the ``start`` slot of the first step of a trial) of the
 #: trial-level code, which reads the trial that has just finished. In order:
@@ -61,6 +62,31 @@ TRIAL_ORDER = {
     "decay": -10,
     "clamp": -9,
 }
+
+
+def run_each_trial(
+    owner, code: str, step: str, trial, name: str | None = None, reduces=False
+):
+    """Run ``code`` on ``owner`` in the first time step of every ``trial``.
+
+    ``step`` names the operation's place in `TRIAL_ORDER`; ``name`` defaults
+    to ``<owner>_trial_<step>``. Set ``reduces`` when several synapses add
+    into the same receiver variable.
+    """
+    kwargs = {}
+    if reduces and get_device() is all_devices.get("cuda_standalone"):
+        # brian2cuda only uses atomic additions when asked for them.
+        from brian2cuda.device import CUDAStandaloneAtomicsCodeObject
+
+        kwargs["codeobj_class"] = CUDAStandaloneAtomicsCodeObject
+    owner.run_regularly(
+        code,
+        dt=trial,
+        when="start",
+        order=TRIAL_ORDER[step],
+        name=name or f"{owner.name}_trial_{step}",
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)
