@@ -55,11 +55,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from brian2 import Hz, SpikeMonitor, defaultclock, device, ms, nS
+from brian2 import SpikeMonitor, defaultclock, device, ms, nS
 from brian2 import seed as seed_noise
 from matplotlib.figure import Figure
 
-from models import devices
+from models import devices, ra25
 from models.network import LayeredNetwork, initial_state
 from models.schedule import PhaseTiming, Schedule
 from models.spec import LayerSpec, NetworkSpec, ProjectionSpec
@@ -96,16 +96,9 @@ FEEDBACK_REL = 0.3
 
 #: Neuron parameters of every layer, the Base sheet of the reference's ra25
 #: example: full decay of the fast state and of NMDA, GABA-B and v_dend
-#: between trials (KNa carries over), and Poisson background noise.
-LAYER_PARAMETERS = {
-    "decay_act": 1.0,
-    "decay_glong": 1.0,
-    "decay_kna": 0.0,
-    "noise_rate_e": 10 * Hz,
-    "noise_g_e": 1 * nS,
-    "noise_rate_i": 5 * Hz,
-    "noise_g_i": 1 * nS,
-}
+#: between trials (KNa carries over), and Poisson background noise. The ra25
+#: model keeps half of the fast state instead.
+LAYER_PARAMETERS = {**ra25.LAYER_PARAMETERS, "decay_act": 1.0}
 
 #: FFFB inhibition of the hidden and of the input layer (ra25: Gi 1.2 and 0.9,
 #: Bg 0.2 = 20 nS).

@@ -11,6 +11,7 @@ __all__ = [
     "add_block_options",
     "add_run_options",
     "add_seed_options",
+    "training_arguments",
 ]
 
 
@@ -96,3 +97,21 @@ def add_seed_options(parser: argparse.ArgumentParser, summary: str) -> None:
         default=1,
         help="parallel worker processes for --seeds (one simulation per core)",
     )
+
+
+def training_arguments(options: dict, build_dir) -> dict:
+    """Return the keyword arguments of `models.training.train` for one seed.
+
+    ``options`` is a parsed command line as a dict (``vars(args)``) with
+    ``--epochs`` and the options of `add_device_option`, `add_block_options`
+    and `add_run_options`. ``build_dir`` is the worker's build directory.
+    """
+    return {
+        "epochs": options["epochs"],
+        "device_name": options["device"],
+        "block_epochs": options["block_epochs"],
+        "zero_stop": options["zero_stop"],
+        "resume": not options["fresh"],
+        "build_dir": build_dir,
+        "progress": not options["quiet"],
+    }

@@ -56,6 +56,7 @@ from .cli import (
     add_seed_options,
     non_negative_int,
     positive_int,
+    training_arguments,
 )
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
@@ -347,19 +348,9 @@ def main(argv=None) -> int:
         parser.error(f"invalid --context-gain {args.context_gain}: expected >= 0")
 
     seeds = list(range(args.seed, args.seed + args.seeds))
-    options = {
-        "context_gain": args.context_gain,
-        "trials_per_epoch": args.trials_per_epoch,
-        "epochs": args.epochs,
-        "device": args.device,
-        "block_epochs": args.block_epochs,
-        "zero_stop": args.zero_stop,
-        "fresh": args.fresh,
-        "quiet": args.quiet,
-    }
     out = Path(args.out)
     build = args.build_dir or out / "build"
-    rows = run_seeds(_train_seed, options, seeds, out, args.jobs, build)
+    rows = run_seeds(_train_seed, vars(args), seeds, out, args.jobs, build)
     if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
@@ -372,20 +363,17 @@ def main(argv=None) -> int:
 
 
 def _train_seed(item: tuple, build_dir) -> dict:
-    """Train for one seed, ``item = (options, seed, out)``; return its summary."""
+    """Train for one seed, ``item = (options, seed, out)``; return its summary.
+
+    ``options`` is the parsed command line as a dict.
+    """
     options, seed, out = item
     result = train_fsa(
         fsa_spec(options["context_gain"]),
         fsa_task(options["trials_per_epoch"]),
         seed=seed,
-        epochs=options["epochs"],
-        device_name=options["device"],
         out=out,
-        block_epochs=options["block_epochs"],
-        zero_stop=options["zero_stop"],
-        resume=not options["fresh"],
-        build_dir=build_dir,
-        progress=not options["quiet"],
+        **training_arguments(options, build_dir),
     )
     epochs = result.epochs
     done = epochs["done"] if len(epochs) else pd.Series(dtype=bool)

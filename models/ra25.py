@@ -46,6 +46,7 @@ from .cli import (
     add_run_options,
     add_seed_options,
     non_negative_int,
+    training_arguments,
 )
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
@@ -191,18 +192,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
-    options = {
-        "neuron": args.neuron,
-        "noise": args.noise,
-        "epochs": args.epochs,
-        "device": args.device,
-        "block_epochs": args.block_epochs,
-        "zero_stop": args.zero_stop,
-        "fresh": args.fresh,
-        "quiet": args.quiet,
-    }
     out = Path(args.out)
-    rows = run_seeds(_train_seed, options, seeds, out, args.jobs, args.build_dir)
+    rows = run_seeds(_train_seed, vars(args), seeds, out, args.jobs, args.build_dir)
     if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")
@@ -212,20 +203,17 @@ def main(argv=None) -> int:
 
 
 def _train_seed(item: tuple, build_dir) -> dict:
-    """Train ra25 for one seed, ``item = (options, seed, out)``; return its summary."""
+    """Train ra25 for one seed, ``item = (options, seed, out)``; return its summary.
+
+    ``options`` is the parsed command line as a dict.
+    """
     options, seed, out = item
     result = train(
         ra25_spec(options["neuron"], noise=options["noise"]),
         ra25_task(),
         seed=seed,
-        epochs=options["epochs"],
-        device_name=options["device"],
         out=out,
-        block_epochs=options["block_epochs"],
-        zero_stop=options["zero_stop"],
-        resume=not options["fresh"],
-        build_dir=build_dir,
-        progress=not options["quiet"],
+        **training_arguments(options, build_dir),
     )
     epochs = result.epochs
     first = epochs["first_zero"].dropna()

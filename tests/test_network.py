@@ -105,9 +105,7 @@ def test_learning_event_skips_silent_senders():
     network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
     sender = network.layers["inp"].group
     events = EventMonitor(sender, "learn_trial")
-    averages = StateMonitor(
-        sender, ["avg_s_lrn", "avg_m_lrn"], record=True, when="end"
-    )
+    averages = StateMonitor(sender, ["avg_s_lrn", "avg_m_lrn"], record=True, when="end")
     synapses = network.projections["inp_to_out"]
     weights = StateMonitor(synapses, ["lwt", "dwt"], record=True, when="end")
     network.network.add(events, averages, weights)
@@ -116,7 +114,7 @@ def test_learning_event_skips_silent_senders():
     # The event fires in the first step after each training trial (trials 0
     # and 2), for exactly the senders above lrn_thr in either average.
     fired = {}
-    for i, t in zip(events.i[:], events.t[:] / ms):
+    for i, t in zip(events.i[:], events.t[:] / ms, strict=True):
         fired.setdefault(round(t), set()).add(int(i))
     assert sorted(fired) == [200, 600]
     for step in (200, 600):
