@@ -256,7 +256,8 @@ def _draw_curves(axes, table: pd.DataFrame) -> None:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("prediction error (% of trials)")
     axes.set_ylim(bottom=0)
-    axes.set_title("(a) error: mean and range over seeds", loc="left")
+    spread = "mean and range over seeds" if table["seed"].nunique() > 1 else "one seed"
+    axes.set_title(f"(a) error: {spread}", loc="left")
     axes.legend(frameon=False)
 
 

@@ -131,8 +131,9 @@ def load_digits(
     if dataset == "mnist":
         if directory is None:
             raise ValueError(
-                "dataset='mnist' needs directory=...: pass the directory that "
-                f"contains {', '.join(IDX_FILES.values())} (optionally .gz)."
+                "dataset='mnist' needs directory=... (--mnist-dir on the command "
+                "line): pass the directory that contains "
+                f"{', '.join(IDX_FILES.values())} (optionally .gz)."
             )
         return load_idx_directory(directory, source="MNIST")
 
@@ -143,7 +144,8 @@ def load_digits(
                 raise FileNotFoundError(
                     f"Fashion-MNIST directory {directory} not found. Install it "
                     "with 'apt-get install -y dataset-fashion-mnist' or pass "
-                    "directory=... with the four IDX files."
+                    "directory=... (--mnist-dir on the command line) with the "
+                    "four IDX files."
                 )
         return load_idx_directory(directory, source="Fashion-MNIST")
 
