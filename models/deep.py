@@ -73,10 +73,9 @@ def burst_objects(layer: Layer, trial) -> list:
     Returns the new Brian2 objects to add to the network (the rank Synapses).
     """
     group, pool = layer.group, layer.pool
+    zero_burst = "burst_above = 0\n"
     zero_top = "act_top = 0\nn_top = 0\n"
-    run_each_trial(
-        group, "burst_above = 0\n", "deep_zero", trial, f"{group.name}_burst_zero"
-    )
+    run_each_trial(group, zero_burst, "deep_zero", trial, f"{group.name}_burst_zero")
     run_each_trial(pool, zero_top, "deep_zero", trial, f"{pool.name}_max_zero")
 
     # All to all, self included: a unit is never above itself.
@@ -85,8 +84,8 @@ def burst_objects(layer: Layer, trial) -> list:
     count = rank_count_code("burst_above", "act")
     run_each_trial(rank, count, "deep_rank", trial, f"{rank.name}_count")
     top = top_sum_code("burst_above", "act", "act_top", "n_top")
-    sends = layer.pool_input
-    run_each_trial(sends, top, "deep_top", trial, f"{sends.name}_max")
+    pool_input = layer.pool_input
+    run_each_trial(pool_input, top, "deep_top", trial, f"{pool_input.name}_max")
     burst = Schedule.gate_code() + BURST_CODE
     run_each_trial(group, burst, "deep_burst", trial, f"{group.name}_burst")
     return [rank]
