@@ -65,17 +65,17 @@ TRIAL_ORDER = {
 
 
 def run_each_trial(
-    owner, code: str, step: str, trial, name: str | None = None, reduces=False
+    owner, code: str, step: str, trial, name: str | None = None, reduces: bool = False
 ):
     """Run ``code`` on ``owner`` in the first time step of every ``trial``.
 
-    ``step`` names the operation's place in `TRIAL_ORDER`; ``name`` defaults
+    ``step`` names the operation's place in `TRIAL_ORDER`. ``name`` defaults
     to ``<owner>_trial_<step>``. Set ``reduces`` when several synapses add
     into the same receiver variable.
     """
     kwargs = {}
     if reduces and get_device() is all_devices.get("cuda_standalone"):
-        # brian2cuda only uses atomic additions when asked for them.
+        # brian2cuda adds atomically only with its atomics code object class.
         from brian2cuda.device import CUDAStandaloneAtomicsCodeObject
 
         kwargs["codeobj_class"] = CUDAStandaloneAtomicsCodeObject

@@ -1,5 +1,6 @@
 """Smoke tests of the benchmark scripts at tiny sizes; no timing is asserted."""
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -156,7 +157,7 @@ def test_parse_parts_and_settings_errors():
 def test_parse_sweep_sizes_and_errors(capsys):
     assert suite.parse_sizes("3000,100,3000") == (100, 3000)
     for text in ("100,ten", ""):
-        with pytest.raises(Exception, match="invalid sweep sizes"):
+        with pytest.raises(argparse.ArgumentTypeError, match="invalid sweep sizes"):
             suite.parse_sizes(text)
 
     # Sizes that Settings rejects stop the command before any run.
