@@ -73,8 +73,8 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     """Train both conditions for every seed; return ``epochs`` and ``predictions``.
 
     ``epochs`` has one row per condition, seed and epoch: the grammar's
-    ``pct_err``, ``unit_err`` and ``sse`` (`models.fsa.score_trials`) and the
-    sizes of the run. ``predictions`` has one row per condition, seed, grammar
+    ``pct_err``, ``unit_err`` and ``sse`` (`models.fsa.PredictionTask.score`)
+    and the sizes of the run. ``predictions`` has one row per condition, seed, grammar
     state and symbol: the mean pulvinar act_m over the last epoch's trials
     from that state, the true probability and the number of trials.
     """
@@ -122,7 +122,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def prediction_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Return the mean act_m per grammar state and symbol, with the truth.
 
-    ``trials`` is a scored trial table (`models.fsa.score_trials`).
+    ``trials`` is a trial table of `models.fsa.train_fsa`, with its ``state``.
     """
     truth = reber.next_symbol_probabilities()
     rows = []

@@ -61,7 +61,7 @@ from .cli import (
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
 from .tasks import reber
-from .training import Task, TrainingResult, epoch_table, train
+from .training import Task, TrainingResult, train
 from .workers import run_seeds
 
 __all__ = [
@@ -70,7 +70,6 @@ __all__ = [
     "PredictionTask",
     "fsa_task",
     "fsa_spec",
-    "score_trials",
     "train_fsa",
     "main",
 ]
@@ -89,12 +88,40 @@ PREDICTION_LAYER = "inputp"
 class PredictionTask(Task):
     """A task whose outcome layer is a pulvinar layer driven by the input.
 
-    The ``targets`` are only used for scoring: a pulvinar layer is never
-    clamped, its plus phase comes from its driver.
+    The ``targets`` mark the units allowed next and are only used for
+    scoring: a pulvinar layer is never clamped, its plus phase comes from its
+    driver. ``probabilities`` (the true next-unit probabilities per pattern,
+    the ``targets`` when None) set ``sse``, and ``states`` (a label per
+    pattern, such as the grammar state it was emitted from) add a ``state``
+    column to the trial table.
     """
+
+    states: np.ndarray | None = None
+    probabilities: np.ndarray | None = None
 
     target_role = "prediction"
     target_kind = "pulvinar"
+
+    def score(self, act_m: np.ndarray, patterns: np.ndarray) -> dict:
+        """Return the per-trial scores of the prediction layer's ``act_m``.
+
+        ``err`` is 0 only when an allowed unit is above `PREDICTION_THRESHOLD`
+        and no other unit is. ``unit_err`` adds the act_m of the disallowed
+        units above it, plus 1 when no allowed unit is above it.
+        """
+        allowed = self.targets[patterns] > 0.5
+        on = act_m > PREDICTION_THRESHOLD
+        hit = (on & allowed).any(axis=1)
+        false = on & ~allowed
+        truth = self.targets if self.probabilities is None else self.probabilities
+        scores = {
+            "err": (~hit | false.any(axis=1)).astype(int),
+            "unit_err": (act_m * false).sum(axis=1) + (~hit).astype(float),
+            "sse": ((act_m - truth[patterns]) ** 2).sum(axis=1),
+        }
+        if self.states is not None:
+            scores["state"] = self.states[patterns]
+        return scores
 
     def check(self, spec: NetworkSpec):
         """Raise ValueError if the patterns or the pulvinar's driver do not fit."""
@@ -123,6 +150,7 @@ def fsa_task(trials_per_epoch: int = TRIALS_PER_EPOCH) -> PredictionTask:
     for k, (source, symbol, _, _) in enumerate(reber.EDGES):
         inputs[k, reber.SYMBOLS.index(symbol)] = 1.0
         targets[k] = reber.allowed_next(source)
+    states = np.array([source for source, _, _, _ in reber.EDGES], dtype=int)
 
     def epoch_trials(epoch: int, seed: int):
         stream = reber.transition_stream(epoch * trials_per_epoch, seed)
@@ -130,12 +158,14 @@ def fsa_task(trials_per_epoch: int = TRIALS_PER_EPOCH) -> PredictionTask:
         return patterns, np.ones(trials_per_epoch, dtype=bool)
 
     return PredictionTask(
-        name=f"fsa{trials_per_epoch}",
+        name=f"reber{trials_per_epoch}",
         inputs=inputs,
         targets=targets,
         input_layer="input",
         target_layer=PREDICTION_LAYER,
         epoch_trials=epoch_trials,
+        states=states,
+        probabilities=reber.next_symbol_probabilities()[states],
     )
 
 
@@ -209,38 +239,6 @@ def fsa_spec(context_gain: float = 0.2, **overrides) -> NetworkSpec:
     return NetworkSpec(**fields)
 
 
-def score_trials(trials: pd.DataFrame, task: Task) -> pd.DataFrame:
-    """Return the trial table with the grammar's errors.
-
-    ``err`` is 1 unless the pulvinar picks out only allowed symbols (see the
-    module docstring) and ``unit_err`` is the unit error. ``sse`` is the
-    squared distance of act_m from the true next-symbol probabilities and
-    ``state`` the grammar state the trial's symbol was emitted from.
-    """
-    columns = [f"act_m_{unit}" for unit in range(task.targets.shape[1])]
-    missing = [name for name in columns if name not in trials.columns]
-    if missing:
-        raise ValueError(
-            f"Invalid trial table: columns {missing} are missing; expected the "
-            "pulvinar act_m columns that models.training.train writes."
-        )
-    act_m = trials[columns].to_numpy(dtype=float)
-    patterns = trials["pattern"].to_numpy(dtype=int)
-    allowed = task.targets[patterns] > 0.5
-    on = act_m > PREDICTION_THRESHOLD
-    hit = (on & allowed).any(axis=1)
-    false = on & ~allowed
-    states = np.array([reber.EDGES[k][0] for k in patterns], dtype=int)
-    truth = reber.next_symbol_probabilities()[states]
-
-    scored = trials.copy()
-    scored["state"] = states
-    scored["err"] = (~hit | false.any(axis=1)).astype(int)
-    scored["unit_err"] = (act_m * false).sum(axis=1) + (~hit).astype(float)
-    scored["sse"] = ((act_m - truth) ** 2).sum(axis=1)
-    return scored
-
-
 def train_fsa(
     spec: NetworkSpec,
     task: Task | None = None,
@@ -257,62 +255,27 @@ def train_fsa(
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
-    Runs `models.training.train` one block at a time, which checkpoints and
-    resumes, and scores each block with `score_trials`. Training stops after
-    the block in which the stop rule holds, and results after the stopping
-    epoch are dropped. ``out`` receives ``trials.csv`` and ``epochs.csv`` with the
-    grammar's scores (the training loop's own tables are ``raw_*.csv``) and
+    `models.training.train` with the grammar's task (`fsa_task` by default),
+    whose scores (`PredictionTask.score`) its trial and epoch tables and its
+    stop rule use. ``out`` receives ``trials.csv``, ``epochs.csv`` and
     ``checkpoint.npz``; without ``out`` a temporary directory holds them.
     Other parameters as for `models.training.train`.
     """
     task = task or fsa_task()
     out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fsa_"))
-    # With 0 epochs no block runs, but the empty tables are still written.
-    out.mkdir(parents=True, exist_ok=True)
-    target = 0
-    fresh = not resume
-    while True:
-        target = min(epochs, target + block_epochs)
-        result = train(
-            spec,
-            task,
-            seed=seed,
-            epochs=target,
-            device_name=device_name,
-            out=out,
-            block_epochs=block_epochs,
-            zero_stop=None,
-            build_dir=build_dir,
-            resume=not fresh,
-            progress=progress,
-            table_prefix="raw_",
-        )
-        fresh = False
-        trials = score_trials(result.trials, task) if len(result.trials) else None
-        summary = epoch_table(trials, zero_stop) if trials is not None else None
-        stopped = summary is not None and summary["done"].any()
-        if progress and summary is not None:
-            last = summary.iloc[-1]
-            print(
-                f"fsa seed {seed}: epoch {int(last['epoch'])}, grammar pct_err "
-                f"{last['pct_err']:.3f}, zero run {int(last['zero_run'])}",
-                file=sys.stderr,
-            )
-        if stopped or target >= epochs:
-            break
-
-    if summary is None:
-        # No epoch ran: write the empty tables, as models.training.train does.
-        write_csv(result.trials, out / "trials.csv")
-        write_csv(pd.DataFrame(), out / "epochs.csv")
-        return result
-    if stopped:
-        last = int(summary.loc[summary["done"], "epoch"].iloc[0])
-        summary = summary[summary["epoch"] <= last].reset_index(drop=True)
-        trials = trials[trials["epoch"] <= last].reset_index(drop=True)
-    write_csv(trials, out / "trials.csv")
-    write_csv(summary, out / "epochs.csv")
-    return TrainingResult(trials, summary, result.state, result.timings)
+    return train(
+        spec,
+        task,
+        seed=seed,
+        epochs=epochs,
+        device_name=device_name,
+        out=out,
+        block_epochs=block_epochs,
+        zero_stop=zero_stop,
+        build_dir=build_dir,
+        resume=resume,
+        progress=progress,
+    )
 
 
 def main(argv=None) -> int:

@@ -110,6 +110,23 @@ class Task:
                 "input layer."
             )
 
+    def score(self, act_m: np.ndarray, patterns: np.ndarray) -> dict:
+        """Return the per-trial scores of the target layer's minus-phase activity.
+
+        ``act_m`` has one row per trial, ``patterns`` the pattern of each
+        trial. ``err`` is 1 when any unit is on the wrong side of
+        `ERR_THRESHOLD`, ``unit_err`` counts those units and ``sse`` is the
+        squared distance from the targets. Subclasses may score otherwise and
+        add columns; the trial table keeps them in this order.
+        """
+        targets = self.targets[patterns]
+        wrong = (act_m > ERR_THRESHOLD) != (targets > ERR_THRESHOLD)
+        return {
+            "err": wrong.any(axis=1).astype(int),
+            "unit_err": wrong.sum(axis=1),
+            "sse": ((act_m - targets) ** 2).sum(axis=1),
+        }
+
 
 @dataclass
 class TrainingResult:
@@ -124,11 +141,13 @@ class TrainingResult:
 def trial_table(
     records: dict, schedule: Schedule, task: Task, first_epoch: int, trials_per_epoch
 ) -> pd.DataFrame:
-    """Return one row per trial of a block: errors and target-layer activity."""
+    """Return one row per trial of a block: scores and target-layer activity.
+
+    The scores are those of `Task.score`, then ``cos_diff``, the cosine of the
+    target layer's minus- and plus-phase activity.
+    """
     act_m = records[task.target_layer]["act_m"]
     act_p = records[task.target_layer]["act_p"]
-    targets = task.targets[schedule.patterns]
-    wrong = (act_m > ERR_THRESHOLD) != (targets > ERR_THRESHOLD)
     norm = np.linalg.norm(act_m, axis=1) * np.linalg.norm(act_p, axis=1)
     cos = np.where(
         norm > 0, (act_m * act_p).sum(axis=1) / np.where(norm > 0, norm, 1), 0
@@ -140,9 +159,7 @@ def trial_table(
             "trial": index % trials_per_epoch,
             "pattern": schedule.patterns,
             "train": schedule.train,
-            "err": wrong.any(axis=1).astype(int),
-            "unit_err": wrong.sum(axis=1),
-            "sse": ((act_m - targets) ** 2).sum(axis=1),
+            **task.score(act_m, schedule.patterns),
             "cos_diff": cos,
         }
     )
@@ -401,6 +418,9 @@ def train(
     task.check(spec)
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None
+    if out is not None:
+        # With 0 epochs no block runs, but the empty tables are still written.
+        out.mkdir(parents=True, exist_ok=True)
     settings = {
         "spec": repr(spec),
         "task": task.name,
@@ -495,9 +515,11 @@ def train(
         if out is not None:
             _save_checkpoint(out / CHECKPOINT, state, epochs_done, config, trials)
         if progress:
+            # The last block may run past the epoch limit; report the limit.
+            reported = summary[summary["epoch"] <= epochs].iloc[-1]
             print(
-                f"{task.name} seed {seed}: epoch {epochs_done}/{epochs}, "
-                f"pct_err {summary['pct_err'].iloc[-1]:.2f}, "
+                f"{task.name} seed {seed}: epoch {int(reported['epoch'])}/{epochs}, "
+                f"pct_err {reported['pct_err']:.2f}, "
                 f"{time.perf_counter() - block_start:.1f} s",
                 file=sys.stderr,
             )

@@ -6,21 +6,21 @@ import pytest
 
 from analysis import predictive
 from models import fsa
+from models.schedule import Schedule
 from models.tasks import reber
+from models.training import trial_table
 
 
-def trial_rows(patterns, act_m) -> pd.DataFrame:
-    """Return a trial table like models.training.train writes."""
-    table = pd.DataFrame({"epoch": 1, "pattern": patterns, "train": True})
-    for unit in range(len(reber.SYMBOLS)):
-        table[f"act_m_{unit}"] = np.asarray(act_m, dtype=float)[:, unit]
-    return table
+def scores(task, patterns, act_m) -> pd.DataFrame:
+    """Return the task's per-trial scores of ``act_m`` as a table."""
+    patterns = np.asarray(patterns, dtype=int)
+    return pd.DataFrame(task.score(np.asarray(act_m, dtype=float), patterns))
 
 
 def test_perfect_prediction_scores_zero():
     task = fsa.fsa_task(50)
     patterns, _ = task.epoch_trials(1, 3)
-    scored = fsa.score_trials(trial_rows(patterns, 0.5 * task.targets[patterns]), task)
+    scored = scores(task, patterns, 0.5 * task.targets[patterns])
     assert scored["err"].sum() == 0
     assert scored["unit_err"].sum() == 0
 
@@ -32,10 +32,22 @@ def test_wrong_or_missing_prediction_is_an_error():
     act[0, [2]] = 0.6  # S only: correct
     act[1, [2, 6]] = [0.6, 0.5]  # S and E: E is not allowed
     # row 2 predicts nothing
-    scored = fsa.score_trials(trial_rows([x_from_2] * 3, act), task)
+    scored = scores(task, [x_from_2] * 3, act)
     assert scored["err"].tolist() == [0, 1, 1]
     np.testing.assert_allclose(scored["unit_err"], [0, 0.5, 1])
     assert (scored["state"] == 2).all()
+
+
+def test_trial_table_scores_by_grammar():
+    task = fsa.fsa_task(30)
+    patterns, train = task.epoch_trials(1, 3)
+    act = 0.5 * task.targets[patterns]
+    act[0] = 0.0  # no prediction in the first trial
+    records = {"inputp": {"act_m": act, "act_p": act}}
+    schedule = Schedule(task.inputs, task.targets, patterns, train)
+    table = trial_table(records, schedule, task, 1, len(patterns))
+    assert table["err"].tolist() == [1] + [0] * (len(patterns) - 1)
+    np.testing.assert_array_equal(table["state"], task.states[patterns])
 
 
 def test_previous_symbol_leaves_errors():
@@ -51,7 +63,7 @@ def test_previous_symbol_leaves_errors():
     for symbol in reber.SYMBOLS:
         after = previous == symbol
         act[after, np.argmax(allowed[after].sum(axis=0))] = 0.5
-    error = fsa.score_trials(trial_rows(patterns, act), task)["err"].mean()
+    error = scores(task, patterns, act)["err"].mean()
     assert error > 0.25
     assert abs(predictive.first_order_error(5000, 1) - error) < 1e-12
 
