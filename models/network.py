@@ -347,6 +347,7 @@ class LayeredNetwork:
             self.spec.neuron,
             nmda=self.spec.nmda,
             gabab=self.spec.gabab,
+            kna=self.spec.kna,
             noise=self.spec.noise,
             clamped=kind in ("input", "target"),
             phases=True,

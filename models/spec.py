@@ -213,6 +213,9 @@ class NetworkSpec:
         AdEx spiking neurons or rate-code neurons, for every layer.
     nmda, gabab : bool
         Include the NMDA and GABA-B channels in every layer.
+    kna : bool or None
+        Include KNa adaptation in every layer. None includes it for spiking
+        neurons only, as `equations.neuron_model` does.
     noise : bool
         Include Poisson background noise conductances in every layer.
     parameters : mapping
@@ -231,6 +234,7 @@ class NetworkSpec:
     neuron: str = "spiking"
     nmda: bool = True
     gabab: bool = True
+    kna: bool | None = None
     noise: bool = False
     parameters: Mapping = field(default_factory=dict)
     learning: Mapping = field(default_factory=dict)

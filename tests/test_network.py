@@ -211,6 +211,19 @@ def test_reciprocal_projections_start_symmetric():
     assert state["input_to_hidden1.swt"].std() > 0.05
 
 
+@pytest.mark.parametrize(
+    ("neuron", "kna", "present"),
+    [("spiking", None, True), ("spiking", False, False), ("rate", None, False)],
+)
+def test_kna_flag_sets_layer_adaptation(neuron, kna, present):
+    prefs.codegen.target = "numpy"
+    spec = small_spec(neuron=neuron, kna=kna)
+    schedule = Schedule(INPUTS, TARGETS, [0], [True])
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
+    for layer in network.layers.values():
+        assert ("g_kna_fast" in layer.group.variables) is present
+
+
 def test_unknown_layer_in_projection_is_named():
     with pytest.raises(ValueError, match="'hiden'.*Did you mean 'hid'"):
         NetworkSpec(
