@@ -117,7 +117,7 @@ class Task:
         trial. ``err`` is 1 when any unit is on the wrong side of
         `ERR_THRESHOLD`, ``unit_err`` counts those units and ``sse`` is the
         squared distance from the targets. Subclasses may score otherwise and
-        add columns; the trial table keeps them in this order.
+        add columns, which the trial table keeps in their order.
         """
         targets = self.targets[patterns]
         wrong = (act_m > ERR_THRESHOLD) != (targets > ERR_THRESHOLD)
@@ -515,12 +515,17 @@ def train(
         if out is not None:
             _save_checkpoint(out / CHECKPOINT, state, epochs_done, config, trials)
         if progress:
-            # The last block may run past the epoch limit; report the limit.
-            reported = summary[summary["epoch"] <= epochs].iloc[-1]
+            # The last block may run past the epoch limit, so report the last
+            # epoch within it (epochs without training trials have no row).
+            within = summary[summary["epoch"] <= epochs]
+            error = (
+                f"pct_err {within['pct_err'].iloc[-1]:.2f}"
+                if len(within)
+                else "no training trials"
+            )
             print(
-                f"{task.name} seed {seed}: epoch {int(reported['epoch'])}/{epochs}, "
-                f"pct_err {reported['pct_err']:.2f}, "
-                f"{time.perf_counter() - block_start:.1f} s",
+                f"{task.name} seed {seed}: epoch {min(epochs_done, epochs)}/{epochs}, "
+                f"{error}, {time.perf_counter() - block_start:.1f} s",
                 file=sys.stderr,
             )
 
