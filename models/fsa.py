@@ -88,10 +88,10 @@ PREDICTION_LAYER = "inputp"
 class PredictionTask(Task):
     """A task whose outcome layer is a pulvinar layer driven by the input.
 
-    The ``targets`` mark the units allowed next and are only used for
-    scoring: a pulvinar layer is never clamped, its plus phase comes from its
-    driver. ``probabilities`` (the true next-unit probabilities per pattern,
-    the ``targets`` when None) set ``sse``, and ``states`` (a label per
+    The ``targets`` mark the units allowed next. They are used for scoring
+    only, because a pulvinar layer is never clamped: its plus phase comes
+    from its driver. ``probabilities`` (the true next-unit probabilities per
+    pattern, the ``targets`` when None) set ``sse``. ``states`` (a label per
     pattern, such as the grammar state it was emitted from) add a ``state``
     column to the trial table.
     """
@@ -255,11 +255,11 @@ def train_fsa(
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
-    `models.training.train` with the grammar's task (`fsa_task` by default),
-    whose scores (`PredictionTask.score`) its trial and epoch tables and its
-    stop rule use. ``out`` receives ``trials.csv``, ``epochs.csv`` and
-    ``checkpoint.npz``; without ``out`` a temporary directory holds them.
-    Other parameters as for `models.training.train`.
+    Call `models.training.train` with the grammar's task (`fsa_task` by
+    default). Its trial and epoch tables and its stop rule use the grammar's
+    scores (`PredictionTask.score`). ``out`` receives ``trials.csv``,
+    ``epochs.csv`` and ``checkpoint.npz``. Without ``out``, a temporary
+    directory contains them. Other parameters as for `models.training.train`.
     """
     task = task or fsa_task()
     out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fsa_"))

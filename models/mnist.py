@@ -120,8 +120,8 @@ SCALING_PARAMETERS = {"syn_scale_sched": 1.0}
 #: Neuron parameters of every layer (ra25 Base sheet without the noise).
 LAYER_PARAMETERS = {"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0}
 
-#: KNa adaptation is off in every layer (the reference has it on in ra25; the
-#: rate-code neurons never have it). Its fast (50 ms) and medium (200 ms)
+#: KNa adaptation is off in every layer. The reference has it on in ra25, and
+#: rate-code neurons never have it. Its fast (50 ms) and medium (200 ms)
 #: currents build up within each trial in every active unit, so that at the
 #: end of the plus phase the short average (the outcome) ends lower against
 #: the medium one (the expectation). XCAL takes that for an error in every
