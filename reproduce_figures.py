@@ -30,6 +30,7 @@ from analysis.figure import (
     make_figure,
 )
 from models.devices import DEVICES
+from models.training import CheckpointError
 
 #: Scales listed in --help. The command accepts "tiny" too (see the docstring).
 PUBLIC_SCALES = ("quick", "full")
@@ -169,7 +170,7 @@ def main(argv=None) -> int:
                 redraw=args.redraw,
                 log=lambda line: print(f"  {line}", flush=True),
             )
-        except FigureError as error:
+        except (FigureError, CheckpointError) as error:
             print(f"{parser.prog}: error: {error}", file=sys.stderr)
             return 1
     elapsed = time.perf_counter() - started

@@ -342,7 +342,8 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             "output": schedule.target_equations(),
         }.get(name, schedule.phase_equations())
         model = neuron_model(
-            nmda=True,
+            # As in the package's networks, input layers have no NMDA channel.
+            nmda=name != "input",
             gabab=True,
             clamped=name != "hidden",
             phases=True,

@@ -1,8 +1,11 @@
 """Argument types and options shared by the model command lines."""
 
 import argparse
+from collections.abc import Callable, Sequence
 
 from . import devices
+from .training import CheckpointError
+from .workers import run_seeds
 
 __all__ = [
     "positive_int",
@@ -12,6 +15,7 @@ __all__ = [
     "add_run_options",
     "add_seed_options",
     "training_arguments",
+    "run_seeds_or_exit",
 ]
 
 
@@ -115,3 +119,25 @@ def training_arguments(options: dict, build_dir) -> dict:
         "build_dir": build_dir,
         "progress": not options["quiet"],
     }
+
+
+def run_seeds_or_exit(
+    parser: argparse.ArgumentParser,
+    function: Callable,
+    options: dict,
+    seeds: Sequence[int],
+    out,
+    jobs: int,
+    build_dir=None,
+) -> list:
+    """Return `models.workers.run_seeds` of a command's seeds.
+
+    A checkpoint in the output directory that cannot resume the run (other
+    settings, or an older version of the network code) ends the command with
+    its message and exit status 2, like an invalid option, instead of a
+    traceback.
+    """
+    try:
+        return run_seeds(function, options, seeds, out, jobs, build_dir)
+    except CheckpointError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")

@@ -56,13 +56,13 @@ from .cli import (
     add_seed_options,
     non_negative_int,
     positive_int,
+    run_seeds_or_exit,
     training_arguments,
 )
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec, WeightInit
 from .tasks import reber
 from .training import Task, TrainingResult, train
-from .workers import run_seeds
 
 __all__ = [
     "TRIALS_PER_EPOCH",
@@ -313,7 +313,9 @@ def main(argv=None) -> int:
     seeds = list(range(args.seed, args.seed + args.seeds))
     out = Path(args.out)
     build = args.build_dir or out / "build"
-    rows = run_seeds(_train_seed, vars(args), seeds, out, args.jobs, build)
+    rows = run_seeds_or_exit(
+        parser, _train_seed, vars(args), seeds, out, args.jobs, build
+    )
     if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")

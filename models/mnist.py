@@ -73,13 +73,18 @@ import pandas as pd
 from brian2 import ms, nS
 
 from .baselines import CURVE_COLUMNS, run_backprop
-from .cli import add_device_option, add_run_options, add_seed_options, positive_int
+from .cli import (
+    add_device_option,
+    add_run_options,
+    add_seed_options,
+    positive_int,
+    run_seeds_or_exit,
+)
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .tasks.encoding import ENCODINGS, encode_split
 from .tasks.mnist import DATASETS, N_CLASSES, DigitSplit, load_digits, subset
 from .training import Task, train
-from .workers import run_seeds
 
 __all__ = [
     "LEARNERS",
@@ -601,7 +606,9 @@ def main(argv=None) -> int:
 
     out = Path(args.out)
     options = vars(args)
-    curves = run_seeds(_train_seed, options, seeds, out, args.jobs, args.build_dir)
+    curves = run_seeds_or_exit(
+        parser, _train_seed, options, seeds, out, args.jobs, args.build_dir
+    )
     if len(seeds) > 1:
         last = pd.DataFrame([curve.iloc[-1] for curve in curves])
         last.insert(0, "seed", seeds)

@@ -45,6 +45,7 @@ from brian2.core.variables import ArrayVariable
 
 from equations import G_UNIT, Mechanism, ParameterSet, neuron_model
 from equations.deep import DEEP_KINDS, context_dwt_code, context_send_code
+from equations.nmda import PARAMETERS as NMDA_PARAMETERS
 from equations.target_average import (
     AVG_DIF_CODE,
     TRG_AVG_CODE,
@@ -343,9 +344,17 @@ class LayeredNetwork:
         learning_names = [projection.name for projection in learning_inputs]
         extra += receiver_sum_equations(learning_names, adapt)
 
+        # An input layer receives no projection, so its NMDA state would stay
+        # 0. It gets no NMDA channel and skips the network-wide NMDA values.
+        nmda = self.spec.nmda and kind != "input"
+        shared = {
+            name: value
+            for name, value in self.spec.parameters.items()
+            if nmda or name not in NMDA_PARAMETERS
+        }
         model = neuron_model(
             self.spec.neuron,
-            nmda=self.spec.nmda,
+            nmda=nmda,
             gabab=self.spec.gabab,
             kna=self.spec.kna,
             noise=self.spec.noise,
@@ -354,7 +363,7 @@ class LayeredNetwork:
             target=kind in TARGET_KINDS,
             trg_avg=kind in HIDDEN_KINDS,
             deep=kind if kind in DEEP_KINDS else None,
-            parameters={**self.spec.parameters, **layer_spec.parameters},
+            parameters={**shared, **layer_spec.parameters},
             extra_equations=extra,
         )
         inputs = self.spec.inputs_of(layer_spec.name)

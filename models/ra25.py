@@ -46,12 +46,12 @@ from .cli import (
     add_run_options,
     add_seed_options,
     non_negative_int,
+    run_seeds_or_exit,
     training_arguments,
 )
 from .files import write_csv
 from .spec import LayerSpec, NetworkSpec, ProjectionSpec
 from .training import Task, train
-from .workers import run_seeds
 
 __all__ = ["ra25_patterns", "ra25_task", "ra25_spec", "main"]
 
@@ -193,7 +193,9 @@ def main(argv=None) -> int:
 
     seeds = list(range(args.seed, args.seed + args.seeds))
     out = Path(args.out)
-    rows = run_seeds(_train_seed, vars(args), seeds, out, args.jobs, args.build_dir)
+    rows = run_seeds_or_exit(
+        parser, _train_seed, vars(args), seeds, out, args.jobs, args.build_dir
+    )
     if len(seeds) > 1:
         table = pd.DataFrame(rows).sort_values("seed")
         write_csv(table, out / "seeds.csv")

@@ -38,12 +38,30 @@ from .network import LayeredNetwork, initial_state
 from .schedule import PhaseTiming, Schedule
 from .spec import NetworkSpec
 
-__all__ = ["Task", "TrainingResult", "train", "trial_table", "epoch_table"]
+__all__ = [
+    "CheckpointError",
+    "Task",
+    "TrainingResult",
+    "train",
+    "trial_table",
+    "epoch_table",
+]
 
 #: Output units above this activity count as on (reference Clamp.ErrThr).
 ERR_THRESHOLD = 0.5
 
 CHECKPOINT = "checkpoint.npz"
+
+
+class CheckpointError(ValueError):
+    """Raised when a checkpoint cannot resume the requested run."""
+
+
+#: Version of the checkpoint's state variables, saved with its configuration.
+#: Raise it when the networks gain or lose state variables, so that a resume
+#: from an older checkpoint stops with the configuration difference. Version 2:
+#: input layers have no NMDA state.
+CHECKPOINT_FORMAT = 2
 
 # NOTE: standalone programs compile their random seed in, so one binary can
 # serve every seed and block only if the noise seed is fixed. Every block
@@ -243,7 +261,7 @@ def _load_checkpoint(path: Path, config: str):
     with np.load(path, allow_pickle=False) as data:
         saved = str(data["config"])
         if saved != config:
-            raise ValueError(
+            raise CheckpointError(
                 f"Checkpoint {path} was written by another configuration:\n"
                 f"{_config_difference(saved, config)}\n"
                 "Use another output directory, or delete the checkpoint (or pass "
@@ -402,6 +420,9 @@ def train(
     ValueError
         For a negative number of epochs, an unknown device, or patterns that do
         not fit the network.
+    CheckpointError
+        With ``resume``, for a checkpoint in ``out`` that another configuration
+        or an older version of the network code wrote.
     """
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(
@@ -422,6 +443,7 @@ def train(
         # With 0 epochs no block runs, but the empty tables are still written.
         out.mkdir(parents=True, exist_ok=True)
     settings = {
+        "format": CHECKPOINT_FORMAT,
         "spec": repr(spec),
         "task": task.name,
         "seed": seed,

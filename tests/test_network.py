@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from brian2 import EventMonitor, StateMonitor, ms, nS, prefs
 
+from equations import ParameterError
 from equations.xcal import rl_rate, xcal
 from models.network import LayeredNetwork, initial_state
 from models.ra25 import ra25_spec
@@ -222,6 +223,26 @@ def test_kna_flag_sets_layer_adaptation(neuron, kna, present):
     network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
     for layer in network.layers.values():
         assert ("g_kna_fast" in layer.group.variables) is present
+
+
+def test_input_layers_lack_nmda():
+    # Nothing projects into an input layer, so its NMDA state would stay 0.
+    prefs.codegen.target = "numpy"
+    spec = small_spec(parameters={"tau_nmda": 80 * ms})
+    schedule = Schedule(INPUTS, TARGETS, [0], [True])
+    network = LayeredNetwork(spec, schedule, initial_state(spec, seed=3))
+    assert "nmda" not in network.layers["inp"].group.variables
+    assert "nmda" in network.layers["out"].group.variables
+    # The network-wide value reaches the layers that have the channel.
+    assert network.layers["out"].model.values["tau_nmda"] == 80 * ms
+
+    # An NMDA value given to the input layer itself is an error.
+    layers = [
+        LayerSpec("inp", 6, "input", 0.5, parameters={"tau_nmda": 80 * ms}),
+        LayerSpec("out", 4, "target", 0.5),
+    ]
+    with pytest.raises(ParameterError, match="tau_nmda"):
+        LayeredNetwork(small_spec(layers=layers), schedule, None)
 
 
 def test_unknown_layer_in_projection_is_named():

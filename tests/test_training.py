@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import ra25
+from models import ra25, training
 from models.network import initial_state
-from models.training import train
+from models.training import CheckpointError, train
 
 
 @pytest.mark.standalone
@@ -45,13 +45,36 @@ def test_resume_with_other_settings_raises(tmp_path):
     task = ra25.ra25_task()
     out = tmp_path / "run"
     train(spec, task, epochs=1, block_epochs=1, device_name="numpy", out=out, seed=1)
-    with pytest.raises(ValueError, match="another configuration") as error:
+    with pytest.raises(CheckpointError, match="another configuration") as error:
         train(
             spec, task, epochs=2, block_epochs=1, device_name="numpy", out=out, seed=5
         )
     # Only the differing setting is shown, not the whole configuration.
     assert "seed: saved ...1..." in str(error.value)
     assert "spec:" not in str(error.value)
+
+
+def test_checkpoint_of_an_older_format_stops_the_command(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "CHECKPOINT_FORMAT", training.CHECKPOINT_FORMAT - 1)
+        train(
+            ra25.ra25_spec(),
+            ra25.ra25_task(),
+            epochs=1,
+            block_epochs=1,
+            device_name="numpy",
+            out=out,
+            seed=1,
+        )
+    argv = ["--seed", "1", "--epochs", "2", "--block-epochs", "1", "--quiet"]
+    with pytest.raises(SystemExit) as stop:
+        ra25.main([*argv, "--device", "numpy", "--out", str(out)])
+    # An invalid-option exit with the differing setting, not a traceback.
+    assert stop.value.code == 2
+    message = capsys.readouterr().err
+    assert f"format: saved ...{training.CHECKPOINT_FORMAT - 1}..." in message
+    assert "--fresh" in message
 
 
 def test_command_line_rejects_bad_values(capsys):
