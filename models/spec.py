@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from brian2 import ms
 
+from equations.neuron import KINDS
 from equations.parameters import ParameterSet
 from equations.xcal import LEARNING_PARAMETERS, SWT_PARAMETERS
 
@@ -199,6 +200,10 @@ class WeightInit:
             )
 
 
+#: On/off fields of `NetworkSpec`. ``kna`` may also be None (on for spiking).
+SWITCHES = ("nmda", "gabab", "kna", "noise", "symmetric", "swt_adapt")
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """A layered, bidirectionally connected network.
@@ -245,6 +250,16 @@ class NetworkSpec:
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "projections", tuple(self.projections))
+        if self.neuron not in KINDS:
+            raise ValueError(
+                f"Invalid neuron {self.neuron!r}: expected one of {KINDS}."
+            )
+        for switch in SWITCHES:
+            value = getattr(self, switch)
+            # A string such as "no" would otherwise count as on.
+            if not (isinstance(value, bool) or (switch == "kna" and value is None)):
+                allowed = "True, False or None" if switch == "kna" else "True or False"
+                raise ValueError(f"Invalid {switch}={value!r}: expected {allowed}.")
         names = [layer.name for layer in self.layers]
         if not names:
             raise ValueError("Invalid network: it has no layers.")

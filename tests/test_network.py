@@ -245,6 +245,19 @@ def test_input_layers_lack_nmda():
         LayeredNetwork(small_spec(layers=layers), schedule, None)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("nmda", "no", "True or False"),
+        ("kna", 0, "True, False or None"),
+        ("neuron", "adex", "spiking"),
+    ],
+)
+def test_spec_rejects_invalid_switches(field, value, expected):
+    with pytest.raises(ValueError, match=f"Invalid {field}=?.*{expected}"):
+        small_spec(**{field: value})
+
+
 def test_unknown_layer_in_projection_is_named():
     with pytest.raises(ValueError, match="'hiden'.*Did you mean 'hid'"):
         NetworkSpec(
