@@ -435,6 +435,7 @@ def run_network(
     which resumes from the checkpoint in ``out`` and, on a standalone device,
     reuses the compiled binary. The curve is rewritten to ``out/epochs.csv``
     after every epoch, and a resumed run keeps the wall times saved there.
+    With ``progress``, one line per epoch gives its train and test accuracy.
 
     Returns
     -------
@@ -485,7 +486,9 @@ def run_network(
             table_prefix="training_",
             build_dir=build_dir,
             resume=True if epoch > 1 else resume,
-            progress=progress,
+            # train would count epochs within each call ("epoch 3/3"), so
+            # this loop reports them against the whole run instead.
+            progress=False,
         )
         elapsed = time.perf_counter() - start
         if epoch not in walls:
@@ -497,6 +500,14 @@ def run_network(
         curve["wall_s"] = curve["epoch"].map(walls)
         curve = curve[list(CURVE_COLUMNS)]
         write_csv(curve, curve_path)
+        if progress:
+            last = curve.iloc[-1]
+            print(
+                f"{task.name} {learner} seed {seed}: epoch {epoch}/{epochs}, train "
+                f"{last['train_acc']:.3f}, test {last['test_acc']:.3f}, "
+                f"{elapsed:.1f} s",
+                file=sys.stderr,
+            )
     return curve, result.trials
 
 
