@@ -136,8 +136,11 @@ LAYER_PARAMETERS = {"decay_act": 1.0, "decay_glong": 1.0, "decay_kna": 0.0}
 #: Gabor features 87.2% with KNa, 91.2% with it off in the hidden layer, 90.6%
 #: off in hidden and output, 93.4% off in all layers. On pixels 84.0% with
 #: KNa, 86.2% off in the hidden layer, 86.4% off in input and hidden, 86.6%
-#: off in all layers. The other settings in this module were measured and
-#: chosen with KNa on.
+#: off in all layers. The other settings in this module were chosen with KNa
+#: on, except the spiking hidden Gi. Rechecked with KNa off and hidden Gi 1.2
+#: (full split, Gabor features, seed 0, 91.0% at epoch 10), the alternatives
+#: gave: output background inhibition 20 nS 91.2%, hidden targets over [0.5,
+#: 2] 91.6%, the learning rate halved every second epoch 92.0%.
 KNA = False
 
 #: Rate-code neuron overrides: gain 20 is the closest XX1 curve to the AdEx rate.
@@ -148,7 +151,16 @@ RATE_PARAMETERS = {"nxx1_gain": 20.0}
 #: docstring). The rate-code network keeps the reference's range.
 HIDDEN_PARAMETERS = {"trg_min": 0.5, "trg_max": 1.5}
 
+#: Hidden-layer FFFB inhibition of the rate-code network (ra25 values).
 HIDDEN_INHIBITION = {"gi": 1.2, "g_bg": 20 * nS}
+
+#: The spiking hidden layer has Gi 1.0, so more of its units are active (mean
+#: act_avg after 10 epochs 0.12 against 0.08 with 1.2, Gabor features). At
+#: the full split, 10 epochs, seeds 0 to 2, test accuracy on pixels rose from
+#: 83.1 +- 0.7% (82.6, 82.9, 83.9) to 84.4 +- 0.2% (84.5, 84.2, 84.5). On
+#: Gabor features it gave 91.5 +- 0.4% (91.8, 91.1, 91.5) against 91.4 +-
+#: 0.4%. Gi 0.9 gave 91.4% (Gabor, seed 0), and 84.1% on pixels at epoch 8.
+SPIKING_HIDDEN_INHIBITION = {"gi": 1.0, "g_bg": 20 * nS}
 INPUT_INHIBITION = {"gi": 0.9, "g_bg": 20 * nS}
 
 #: The output picks one of 10 classes: with the input's Gi of 0.9, four to six
@@ -247,7 +259,9 @@ def mnist_spec(
             hidden,
             "hidden",
             hidden_activity,
-            inhibition=HIDDEN_INHIBITION,
+            inhibition=(
+                SPIKING_HIDDEN_INHIBITION if neuron == "spiking" else HIDDEN_INHIBITION
+            ),
             parameters={
                 **SCALING_PARAMETERS,
                 **(HIDDEN_PARAMETERS if neuron == "spiking" else {}),

@@ -109,6 +109,13 @@ def test_spiking_hidden_targets_average_one():
     assert rate["hidden.trg_avg"].max() == pytest.approx(2.0)
 
 
+def test_spec_hidden_inhibition_per_neuron():
+    spiking = mnist.mnist_spec().layer("hidden").inhibition
+    rate = mnist.mnist_spec("rate").layer("hidden").inhibition
+    assert spiking["gi"] == 1.0
+    assert rate["gi"] == 1.2
+
+
 def test_spec_rate_code_gain():
     spec = mnist.mnist_spec("rate")
     assert spec.neuron == "rate"
