@@ -362,11 +362,11 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
         sizes = ", ".join(f"{n:g}" for n in fitted["synapses"])
         print(
             f"fitted exponent of cost against synapses ({sizes} synapses): "
-            f"{exponent:.2f}, target <= 1.1 {verdict(target)}"
+            f"{exponent:.4f}, target <= 1.1 {verdict(target)}"
         )
     if exponent is not None:
         cpu = fit_exponent(fitted["synapses"], fitted["cpu_cost"])
-        print(f"the same fit to the CPU time of the simulation loop: {cpu:.2f}")
+        print(f"the same fit to the CPU time of the simulation loop: {cpu:.4f}")
     for target_name, group in frame[frame["status"] == "ok"].groupby("target"):
         if group["neurons"].nunique() > 1 and target_name != "cpp_standalone":
             slope = fit_exponent(group["synapses"], group["cost"])
@@ -410,7 +410,7 @@ def plot_sweep(frame: pd.DataFrame, exponent, fitted: pd.DataFrame, path: Path):
         # The line through the geometric mean of the fitted points.
         x0, y0 = np.exp(np.log(x).mean()), np.exp(np.log(y).mean())
         line = y0 * (x / x0) ** exponent
-        axes.plot(x, line, "k--", label=f"fit, exponent {exponent:.2f}")
+        axes.plot(x, line, "k--", label=f"fit, exponent {exponent:.3f}")
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("synapses")
@@ -766,7 +766,7 @@ def main(argv=None) -> int:
 
     print(f"\n== targets ({time.perf_counter() - start:.0f} s for the suite)")
     for row in targets:
-        value = "-" if row["value"] is None else f"{row['value']:.3g}"
+        value = "-" if row["value"] is None else f"{row['value']:#.5g}"
         bound = ">=" if row["kind"] == "min" else "<="
         print(f"{row['target']}: {value} ({bound} {row['limit']:g}) {verdict(row)}")
     if targets:
