@@ -350,7 +350,7 @@ class LayeredNetwork:
         shared = {
             name: value
             for name, value in self.spec.parameters.items()
-            if nmda or name not in NMDA_PARAMETERS
+            if kind != "input" or name not in NMDA_PARAMETERS
         }
         model = neuron_model(
             self.spec.neuron,

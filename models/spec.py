@@ -26,6 +26,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from brian2 import ms
 
 from equations.neuron import KINDS
@@ -257,7 +258,10 @@ class NetworkSpec:
         for switch in SWITCHES:
             value = getattr(self, switch)
             # A string such as "no" would otherwise count as on.
-            if not (isinstance(value, bool) or (switch == "kna" and value is None)):
+            if not (
+                isinstance(value, (bool, np.bool_))
+                or (switch == "kna" and value is None)
+            ):
                 allowed = "True, False or None" if switch == "kna" else "True or False"
                 raise ValueError(f"Invalid {switch}={value!r}: expected {allowed}.")
         names = [layer.name for layer in self.layers]

@@ -244,6 +244,11 @@ def test_input_layers_lack_nmda():
     with pytest.raises(ParameterError, match="tau_nmda"):
         LayeredNetwork(small_spec(layers=layers), schedule, None)
 
+    # Without NMDA anywhere, a network-wide NMDA value is still an error.
+    spec = small_spec(nmda=False, parameters={"tau_nmda": 80 * ms})
+    with pytest.raises(ParameterError, match="tau_nmda"):
+        LayeredNetwork(spec, schedule, None)
+
 
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
@@ -256,6 +261,10 @@ def test_input_layers_lack_nmda():
 def test_spec_rejects_invalid_switches(field, value, expected):
     with pytest.raises(ValueError, match=f"Invalid {field}=?.*{expected}"):
         small_spec(**{field: value})
+
+
+def test_spec_accepts_numpy_booleans():
+    assert not small_spec(nmda=np.False_).nmda
 
 
 def test_unknown_layer_in_projection_is_named():
