@@ -140,4 +140,4 @@ def run_seeds_or_exit(
     try:
         return run_seeds(function, options, seeds, out, jobs, build_dir)
     except CheckpointError as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+        parser.exit(2, f"{parser.prog}: error: {error} Or pass --fresh.\n")

@@ -264,8 +264,8 @@ def _load_checkpoint(path: Path, config: str):
             raise CheckpointError(
                 f"Checkpoint {path} was written by another configuration:\n"
                 f"{_config_difference(saved, config)}\n"
-                "Use another output directory, or delete the checkpoint (or pass "
-                "--fresh on the command line) to start over."
+                "Use another output directory, or delete the checkpoint to start "
+                "over."
             )
         state = {
             key.removeprefix("state/"): data[key]
