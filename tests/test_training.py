@@ -54,7 +54,7 @@ def test_resume_with_other_settings_raises(tmp_path):
     assert "spec:" not in str(error.value)
 
 
-def test_checkpoint_of_an_older_format_stops_the_command(tmp_path, monkeypatch, capsys):
+def test_old_checkpoint_format_stops_command(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
         patch.setattr(training, "CHECKPOINT_FORMAT", training.CHECKPOINT_FORMAT - 1)
