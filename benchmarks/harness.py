@@ -26,7 +26,9 @@ are not counted.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import subprocess
 import sys
 import time
 import traceback
@@ -45,12 +47,15 @@ COLUMNS = (
     "target",
     "neurons",
     "synapses",
+    "fan_in",
     "trials",
+    "repeats",
     "simulated_s",
     "build_s",
     "prepare_s",
     "compile_s",
     "run_s",
+    "run_s_max",
     "loop_cpu_s",
     "binary_cpu_s",
     "cost",
@@ -445,6 +450,7 @@ def measure(
         `in_worker`). ``run_s`` is the wall time of the simulation: the whole
         binary on standalone targets (with loading its arrays and creating
         the synapses), the run after the first step on runtime targets.
+        ``fan_in`` is the sweep network's fan-in (None for the MNIST network).
         ``cost`` is ``run_s`` per simulated second, ``cpu_cost`` the same for
         the CPU time of the simulation loop (``loop_cpu_s``). In standalone,
         ``binary_cpu_s`` is the CPU time of the whole binary.
@@ -486,6 +492,7 @@ def measure(
         "target": target,
         "neurons": int(sum(len(g) for g in groups.values())),
         "synapses": n_synapses,
+        "fan_in": options.get("fan_in"),
         "trials": n_trials,
         "build_s": build_s,
         "compile_s": None,
@@ -504,19 +511,16 @@ def measure(
         device.run(directory=str(Path(build_dir).resolve()), with_output=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         run_s = device.timers["run_binary"]
+        result["run_s_max"] = run_s
         # The binary is the only child that ends during device.run.
-        result["binary_cpu_s"] = (after.ru_utime + after.ru_stime) - (
-            before.ru_utime + before.ru_stime
-        )
-        # CPU time of the binary's simulation loop (std::clock in Brian2
-        # 2.8.0's network.cpp without OpenMP), which the binary writes to
-        # results/last_run_info.txt: no loading of arrays, no waiting for a
-        # busy CPU.
-        loop_cpu_s = float(device._last_run_time)
+        result["binary_cpu_s"] = _cpu_s(after) - _cpu_s(before)
+        loop_cpu_s = _loop_cpu_s(build_dir)
+        result["repeats"] = 1
         simulated_s = float(duration / (1000 * ms))
     else:
         network.run(defaultclock.dt, profile=profile)
         result["prepare_s"] = time.perf_counter() - start
+        result["repeats"] = 1
         notify_prepared()
         start = time.perf_counter()
         cpu_start = time.process_time()
@@ -542,6 +546,73 @@ def measure(
         result["events"] = events
         result["events_per_s"] = events / run_s
     return result
+
+
+def _cpu_s(usage) -> float:
+    """Return the user plus system CPU time of a `resource.getrusage` result."""
+    return usage.ru_utime + usage.ru_stime
+
+
+def _loop_cpu_s(build_dir) -> float:
+    """Return the CPU time of a standalone binary's last simulation loop.
+
+    Brian2 2.8.0's network.cpp measures it with std::clock (without OpenMP)
+    and writes it to results/last_run_info.txt: no loading of arrays, no
+    waiting for a busy CPU.
+    """
+    info = Path(build_dir) / "results" / "last_run_info.txt"
+    return float(info.read_text().split()[0])
+
+
+def rerun_binary(build_dir) -> dict:
+    """Run a measured standalone project's binary again; return its times.
+
+    The binary runs as Brian2 2.8.0's ``device.run`` starts it (in the
+    project directory, ``LD_BIND_NOW=1``, results in ``results/``) and
+    simulates the same spikes as before. Returns ``run_s`` (wall time),
+    ``binary_cpu_s`` and ``loop_cpu_s`` in seconds.
+    """
+    directory = Path(build_dir).resolve()
+    command = ["./main", "--results_dir", f"{directory / 'results'}/"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        command,
+        cwd=directory,
+        env={**os.environ, "LD_BIND_NOW": "1"},
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    run_s = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "run_s": run_s,
+        "binary_cpu_s": _cpu_s(after) - _cpu_s(before),
+        "loop_cpu_s": _loop_cpu_s(directory),
+    }
+
+
+def keep_fastest(row: dict, runs: list[dict]) -> dict:
+    """Return a measurement row with the smallest times of it and ``runs``.
+
+    ``runs`` are further runs of the same binary (`rerun_binary`). Other
+    load on the machine adds time to a run and never removes it. So the
+    smallest ``run_s``, ``loop_cpu_s`` and ``binary_cpu_s`` estimate the
+    cost best. ``run_s_max`` keeps the largest wall time, ``repeats`` the
+    number of runs, and the derived columns follow the smallest times.
+    """
+    times = [row] + list(runs)
+    best = dict(row)
+    for name in ("run_s", "loop_cpu_s", "binary_cpu_s"):
+        best[name] = min(run[name] for run in times)
+    best["run_s_max"] = max(run["run_s"] for run in times)
+    best["repeats"] = len(times)
+    best["cost"] = best["run_s"] / row["simulated_s"]
+    best["cpu_cost"] = best["loop_cpu_s"] / row["simulated_s"]
+    best["speed"] = row["simulated_s"] / best["run_s"]
+    if row.get("events") is not None:
+        best["events_per_s"] = row["events"] / best["run_s"]
+    return best
 
 
 def fit_exponent(synapses, cost) -> float:

@@ -14,12 +14,15 @@ mnist
     binary's start-up and the creation of its synapses).
 sweep
     A learning network of the same neurons and XCAL synapses with sparse
-    fixed fan-in, from about 10^2 to 10^4 neurons (``--full``: 10^5, or the
-    sizes of ``--sweep-sizes``), in C++ standalone, and on the runtime
-    targets at the small sizes under a time cap. Writes ``sweep.csv`` and
-    ``sweep.png`` (cost in wall seconds per simulated second against
-    synapses, log-log) and fits the exponent of the largest sizes. Target: at
-    most 1.1.
+    fixed fan-in 100, from about 10^2 to 3x10^4 neurons (``--full``: 10^5,
+    or the sizes of ``--sweep-sizes``), in C++ standalone, and on the runtime
+    targets at the small sizes under a time cap. A dense series with fan-in
+    1,000 (3x10^3 to 3x10^4 neurons; ``--full``: 10^4 to 10^5, 9x10^7
+    synapses and about 12 GB) carries the synapse count towards the memory
+    limit. Each binary runs 2 times (``--full``: 3), in rounds over the
+    sizes of its series, and the fastest run counts. Writes ``sweep.csv`` and ``sweep.png`` (cost in wall seconds per
+    simulated second against synapses, log-log) and fits the exponent of the
+    three largest sizes of each series. Target: at most 1.1.
 compile
     Compile once: `models.training.train` on the MNIST network, then again
     with another seed and the same build directory in a new process (as a
@@ -50,6 +53,7 @@ Usage::
     python benchmarks/suite.py --full          # larger sizes, longer runs
     python benchmarks/suite.py --parts sweep   # one part only
     python benchmarks/suite.py --full --parts sweep --sweep-sizes 3000,30000,300000
+    python benchmarks/suite.py --parts sweep --no-dense --repeats 1
 """
 
 from __future__ import annotations
@@ -71,7 +75,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import COLUMNS, fit_exponent, in_worker, measure  # noqa: E402
+from harness import (  # noqa: E402
+    COLUMNS,
+    fit_exponent,
+    in_worker,
+    keep_fastest,
+    measure,
+    rerun_binary,
+)
 
 from models.files import write_atomic, write_csv  # noqa: E402
 
@@ -84,6 +95,7 @@ TARGETS = {
     "cpp_vs_numpy_speed": (10.0, "min"),
     "cpp_realtime_factor": (30.0, "min"),
     "sweep_exponent": (1.1, "max"),
+    "sweep_exponent_dense": (1.1, "max"),
     "second_run_overhead_s": (2.0, "max"),
     "parallel_wall_ratio": (1.2, "max"),
 }
@@ -108,6 +120,16 @@ class Settings:
         target are skipped after it is hit.
     fan_in : int
         Synapses per receiving neuron of the sweep network.
+    dense_sizes : tuple of int
+        Total neurons of a second series of the sweep with ``dense_fan_in``,
+        in C++ standalone, which carries the synapse count towards the memory
+        limit (9x10^7 synapses, about 12 GB, at 10^5 neurons and fan-in
+        1,000). Empty for none.
+    dense_fan_in : int
+        Synapses per receiving neuron of that series.
+    repeats : int
+        Runs of each compiled sweep binary, in rounds over the sizes of a
+        series; the smallest times are kept.
     sweep_trials : int
         Trials of each sweep run, the same at every size, so that a setup
         cost of the binary (loading arrays, creating synapses) in proportion
@@ -126,12 +148,24 @@ class Settings:
     runtime_max_neurons: int = 1000
     runtime_cap_s: float = 240.0
     fan_in: int = 100
+    dense_sizes: tuple[int, ...] = (3000, 10_000, 30_000)
+    dense_fan_in: int = 1000
+    repeats: int = 2
     sweep_trials: int = 5
     fit_points: int = 3
     ra25_epochs: int = 30
 
     def __post_init__(self):
-        for name in ("train_size", "test_size", "hidden", "fan_in", "sweep_trials"):
+        integers = (
+            "train_size",
+            "test_size",
+            "hidden",
+            "fan_in",
+            "dense_fan_in",
+            "repeats",
+            "sweep_trials",
+        )
+        for name in integers:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"Invalid {name} {value!r}: use an integer >= 1.")
@@ -141,10 +175,15 @@ class Settings:
                 f"fitted to the {self.fit_points} largest; give at least "
                 "fit_points >= 2 sizes."
             )
-        if min(self.sweep_sizes) < 20:
+        if self.dense_sizes and len(self.dense_sizes) < self.fit_points:
             raise ValueError(
-                f"Invalid sweep size {min(self.sweep_sizes)}: use at least 20 neurons."
+                f"Invalid dense sweep: {len(self.dense_sizes)} sizes for an "
+                f"exponent fitted to the {self.fit_points} largest; give at least "
+                f"{self.fit_points} sizes, or none."
             )
+        smallest = min(self.sweep_sizes + self.dense_sizes)
+        if smallest < 20:
+            raise ValueError(f"Invalid sweep size {smallest}: use at least 20 neurons.")
 
 
 QUICK = Settings()
@@ -154,6 +193,8 @@ FULL = Settings(
     sweep_sizes=(100, 300, 1000, 3000, 10_000, 30_000, 100_000),
     runtime_max_neurons=3000,
     runtime_cap_s=900.0,
+    dense_sizes=(10_000, 30_000, 100_000),
+    repeats=3,
     sweep_trials=10,
     fit_points=3,
     ra25_epochs=60,
@@ -302,12 +343,14 @@ def _print_rows(frame: pd.DataFrame):
             "target",
             "neurons",
             "synapses",
+            "fan_in",
             "simulated_s",
             "speed",
             "events_per_s",
             "prepare_s",
             "compile_s",
             "run_s",
+            "run_s_max",
             "loop_cpu_s",
             "binary_cpu_s",
             "peak_rss_mib",
@@ -323,60 +366,110 @@ def _print_rows(frame: pd.DataFrame):
 
 
 def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
-    """Run the size sweep; write sweep.csv and sweep.png; return (rows, targets)."""
+    """Run the size sweep; write sweep.csv and sweep.png; return (rows, targets).
+
+    Two series: fan-in ``settings.fan_in`` over ``settings.sweep_sizes`` (C++
+    standalone, and the runtime targets at the small sizes), and fan-in
+    ``settings.dense_fan_in`` over ``settings.dense_sizes`` (C++ standalone).
+    """
     rows = []
     capped = set()
-    for neurons in settings.sweep_sizes:
-        options = {
-            "total": neurons,
-            "fan_in": settings.fan_in,
-            "n_trials": settings.sweep_trials,
-        }
-        targets = ["cpp_standalone"]
-        if neurons <= settings.runtime_max_neurons:
-            targets += [t for t in ("numpy", "cython") if t not in capped]
-        for target in targets:
-            standalone = target == "cpp_standalone"
-            build_dir = work / f"sweep_{neurons}" if standalone else runtime_dir
-            progress(f"sweep: {target}, {neurons} neurons ...")
-            row = _measure_in_worker(settings, "sparse", target, build_dir, options)
-            row.setdefault("neurons", neurons)
-            rows.append(row)
-            progress(f"sweep: {target}, {neurons} neurons: {_summary(row)}")
-            if row["status"] != "ok" and not standalone:
-                capped.add(target)
+    series = [(settings.fan_in, settings.sweep_sizes)]
+    if settings.dense_sizes:
+        series.append((settings.dense_fan_in, settings.dense_sizes))
+    for fan_in, sizes in series:
+        binaries = {}
+        for neurons in sizes:
+            options = {
+                "total": neurons,
+                "fan_in": fan_in,
+                "n_trials": settings.sweep_trials,
+            }
+            targets = ["cpp_standalone"]
+            runtime = fan_in == settings.fan_in
+            if runtime and neurons <= settings.runtime_max_neurons:
+                targets += [t for t in ("numpy", "cython") if t not in capped]
+            for target in targets:
+                standalone = target == "cpp_standalone"
+                label = f"sweep: {target}, {neurons} neurons, fan-in {fan_in}"
+                build_dir = (
+                    work / f"sweep_{neurons}_{fan_in}" if standalone else runtime_dir
+                )
+                progress(f"{label} ...")
+                row = _measure_in_worker(settings, "sparse", target, build_dir, options)
+                row.setdefault("neurons", neurons)
+                row.setdefault("fan_in", fan_in)
+                rows.append(row)
+                progress(f"{label}: {_summary(row)}")
+                if row["status"] != "ok" and not standalone:
+                    capped.add(target)
+                if standalone and row["status"] == "ok":
+                    binaries[len(rows) - 1] = build_dir
+            write_csv(row_frame(rows), out / "sweep.csv")
+        _repeat_binaries(rows, binaries, settings.repeats, fan_in)
         write_csv(row_frame(rows), out / "sweep.csv")
 
     frame = row_frame(rows)
     print(
-        f"\n== b. size sweep, fixed fan-in {settings.fan_in}, cost = wall s per "
-        "simulated s"
+        "\n== b. size sweep, cost = wall s per simulated s (C++ standalone: "
+        f"the fastest of {settings.repeats} runs of each binary, in rounds)"
     )
     _print_rows(frame)
-    exponent, fitted = sweep_exponent(frame, settings.fit_points)
-    note = f"C++ standalone, the {settings.fit_points} largest sizes"
-    target = target_row("sweep_exponent", exponent, note)
-    if exponent is None:
-        print("target exponent <= 1.1: not measured (too few successful sizes)")
-    else:
-        sizes = ", ".join(f"{n:g}" for n in fitted["synapses"])
-        print(
-            f"fitted exponent of cost against synapses ({sizes} synapses): "
-            f"{exponent:.4f}, target <= 1.1 {verdict(target)}"
+    fits = {}
+    target_rows = []
+    names = {settings.fan_in: "sweep_exponent"}
+    if settings.dense_sizes:
+        names[settings.dense_fan_in] = "sweep_exponent_dense"
+    for fan_in, name in names.items():
+        exponent, fitted = sweep_exponent(frame, settings.fit_points, fan_in)
+        note = (
+            f"C++ standalone, fan-in {fan_in}, the {settings.fit_points} largest sizes"
         )
-    if exponent is not None:
+        target = target_row(name, exponent, note)
+        target_rows.append(target)
+        if exponent is None:
+            print(f"fan-in {fan_in}: exponent not measured (too few successful sizes)")
+            continue
+        fits[fan_in] = (exponent, fitted)
+        sizes = ", ".join(f"{n:g}" for n in fitted["synapses"])
         cpu = fit_exponent(fitted["synapses"], fitted["cpu_cost"])
-        print(f"the same fit to the CPU time of the simulation loop: {cpu:.4f}")
-    for target_name, group in frame[frame["status"] == "ok"].groupby("target"):
+        print(
+            f"fan-in {fan_in}: fitted exponent of cost against synapses ({sizes} "
+            f"synapses): {exponent:.4f}, target <= 1.1 {verdict(target)}; the same "
+            f"fit to the CPU time of the simulation loop: {cpu:.4f}"
+        )
+    ok = frame[frame["status"] == "ok"]
+    for target_name, group in ok.groupby("target"):
         if group["neurons"].nunique() > 1 and target_name != "cpp_standalone":
             slope = fit_exponent(group["synapses"], group["cost"])
             print(f"{target_name}: exponent over its sizes {slope:.2f}")
-    plot_sweep(frame, exponent, fitted, out / "sweep.png")
-    return rows, [target]
+    plot_sweep(frame, fits, out / "sweep.png")
+    return rows, target_rows
 
 
-def sweep_exponent(frame: pd.DataFrame, points: int):
+def _repeat_binaries(rows: list, binaries: dict, repeats: int, fan_in: int):
+    """Run the compiled binaries of one series again, in rounds over the sizes.
+
+    ``binaries`` maps an index of ``rows`` to its build directory. Each round
+    runs every binary once, so that a slow spell of the shared machine falls
+    on all sizes alike. Each row then keeps its fastest run
+    (`harness.keep_fastest`). The build directories are removed afterwards,
+    because their arrays take about 100 bytes per synapse on disk.
+    """
+    runs = {index: [] for index in binaries}
+    for round_number in range(2, repeats + 1):
+        progress(f"sweep: fan-in {fan_in}, run {round_number} of {repeats} ...")
+        for index, build_dir in binaries.items():
+            runs[index].append(rerun_binary(build_dir))
+    for index, build_dir in binaries.items():
+        rows[index] = keep_fastest(rows[index], runs[index])
+        shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def sweep_exponent(frame: pd.DataFrame, points: int, fan_in: int | None = None):
     """Fit the cost exponent of the largest C++ standalone sizes.
+
+    ``fan_in`` selects one series of the sweep (all rows when None).
 
     Returns
     -------
@@ -386,14 +479,20 @@ def sweep_exponent(frame: pd.DataFrame, points: int):
         The rows the fit used.
     """
     ok = frame[(frame["target"] == "cpp_standalone") & (frame["status"] == "ok")]
+    if fan_in is not None:
+        ok = ok[ok["fan_in"] == fan_in]
     fitted = ok.sort_values("synapses").tail(points)
     if len(fitted) < 2:
         return None, fitted
     return fit_exponent(fitted["synapses"], fitted["cost"]), fitted
 
 
-def plot_sweep(frame: pd.DataFrame, exponent, fitted: pd.DataFrame, path: Path):
-    """Draw cost against synapses (log-log) per target and the fitted power law."""
+def plot_sweep(frame: pd.DataFrame, fits: dict, path: Path):
+    """Draw cost against synapses (log-log) per target and fan-in, with fits.
+
+    ``fits`` maps a fan-in to the ``(exponent, fitted rows)`` of
+    `sweep_exponent`.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -401,22 +500,30 @@ def plot_sweep(frame: pd.DataFrame, exponent, fitted: pd.DataFrame, path: Path):
 
     figure, axes = plt.subplots(figsize=(6, 4.5))
     ok = frame[frame["status"] == "ok"]
-    for target, group in ok.groupby("target"):
+    for (target, fan_in), group in ok.groupby(["target", "fan_in"]):
         group = group.sort_values("synapses")
-        axes.plot(group["synapses"], group["cost"], "o-", label=target)
-    if exponent is not None:
+        label = f"{target}, fan-in {fan_in:g}"
+        axes.plot(group["synapses"], group["cost"], "o-", label=label)
+    for exponent, fitted in fits.values():
         x = fitted["synapses"].to_numpy(float)
         y = fitted["cost"].to_numpy(float)
         # The line through the geometric mean of the fitted points.
         x0, y0 = np.exp(np.log(x).mean()), np.exp(np.log(y).mean())
         line = y0 * (x / x0) ** exponent
-        axes.plot(x, line, "k--", label=f"fit, exponent {exponent:.3f}")
+        axes.plot(x, line, "k--", linewidth=1)
+        axes.annotate(
+            f"{exponent:.3f}",
+            (x[-1], line[-1]),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=8,
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("synapses")
     axes.set_ylabel("cost (wall s per simulated s)")
-    axes.set_title("Sparse XCAL network, fixed fan-in")
-    axes.legend()
+    axes.set_title("Sparse XCAL network; dashed: fitted power law, exponent")
+    axes.legend(fontsize=8)
     figure.tight_layout()
     write_atomic(path, lambda handle: figure.savefig(handle, format="png"), binary=True)
     plt.close(figure)
@@ -733,6 +840,23 @@ def main(argv=None) -> int:
         "default sizes, for example to go on to the memory limit)",
     )
     parser.add_argument(
+        "--dense-sizes",
+        type=parse_sizes,
+        help="total neurons of the sweep's dense series (fan-in 1,000), "
+        "comma-separated (replaces the default sizes)",
+    )
+    parser.add_argument(
+        "--no-dense",
+        action="store_true",
+        help="leave out the sweep's dense series",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="runs of each compiled sweep binary, the fastest kept "
+        "(default 2; --full: 3)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=REPO / "results" / "benchmarks",
@@ -740,11 +864,19 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     settings = FULL if args.full else QUICK
+    changes = {}
     if args.sweep_sizes:
-        try:
-            settings = dataclasses.replace(settings, sweep_sizes=args.sweep_sizes)
-        except ValueError as error:
-            parser.error(str(error))
+        changes["sweep_sizes"] = args.sweep_sizes
+    if args.dense_sizes:
+        changes["dense_sizes"] = args.dense_sizes
+    if args.no_dense:
+        changes["dense_sizes"] = ()
+    if args.repeats is not None:
+        changes["repeats"] = args.repeats
+    try:
+        settings = dataclasses.replace(settings, **changes)
+    except ValueError as error:
+        parser.error(str(error))
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -115,6 +115,7 @@ def test_sweep_csv_columns_exponent_and_plot(tmp_path):
             "target": "cpp_standalone",
             "neurons": n,
             "synapses": 90 * n,
+            "fan_in": 100,
             "cost": 1e-4 * n,
             "cpu_cost": 2e-4 * n**1.1,
             "status": "ok",
@@ -122,18 +123,62 @@ def test_sweep_csv_columns_exponent_and_plot(tmp_path):
         for n in (1000, 3000, 10_000)
     ]
     rows.append({"target": "cpp_standalone", "neurons": 30_000, "status": "error: x"})
+    # A second series with ten times the fan-in and a steeper cost.
+    rows += [
+        {
+            "target": "cpp_standalone",
+            "neurons": n,
+            "synapses": 900 * n,
+            "fan_in": 1000,
+            "cost": 1e-6 * n**1.5,
+            "cpu_cost": 1e-6 * n**1.5,
+            "status": "ok",
+        }
+        for n in (1000, 3000)
+    ]
     frame = suite.row_frame(rows)
     assert list(frame.columns) == list(harness.COLUMNS)
 
-    exponent, fitted = suite.sweep_exponent(frame, points=2)
+    exponent, fitted = suite.sweep_exponent(frame, points=2, fan_in=100)
     assert exponent == pytest.approx(1.0)
     assert fitted["neurons"].tolist() == [3000, 10_000]
-    suite.plot_sweep(frame, exponent, fitted, tmp_path / "sweep.png")
+    dense, dense_fitted = suite.sweep_exponent(frame, points=2, fan_in=1000)
+    assert dense == pytest.approx(1.5)
+    assert dense_fitted["fan_in"].tolist() == [1000, 1000]
+    fits = {100: (exponent, fitted), 1000: (dense, dense_fitted)}
+    suite.plot_sweep(frame, fits, tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
     harness_path = tmp_path / "sweep.csv"
     suite.write_csv(frame, harness_path)
     assert list(pd.read_csv(harness_path).columns) == list(harness.COLUMNS)
+
+
+def test_standalone_rerun_keeps_the_fastest_run(tmp_path):
+    build_dir = tmp_path / "build"
+    row = harness.in_worker(
+        harness.measure,
+        timeout_s=600,
+        network_kind="sparse",
+        target="cpp_standalone",
+        build_dir=str(build_dir),
+        options={"total": 40, "fan_in": 10, "n_trials": 2},
+    )
+    assert row["status"] == "ok"
+    assert (row["repeats"], row["fan_in"]) == (1, 10)
+    assert row["events"] > 0
+
+    again = harness.rerun_binary(build_dir)
+    assert again["run_s"] > 0
+    assert 0 < again["loop_cpu_s"] <= again["binary_cpu_s"] * 1.05
+    slow = {"run_s": 100.0, "loop_cpu_s": 99.0, "binary_cpu_s": 100.0}
+    best = harness.keep_fastest(row, [again, slow])
+    assert best["repeats"] == 3
+    assert best["run_s"] == min(row["run_s"], again["run_s"])
+    assert best["run_s_max"] == 100.0
+    assert best["loop_cpu_s"] == min(row["loop_cpu_s"], again["loop_cpu_s"])
+    assert best["cost"] == pytest.approx(best["run_s"] / row["simulated_s"])
+    assert best["events_per_s"] == pytest.approx(row["events"] / best["run_s"])
 
 
 def test_target_rows_compare_with_their_limits():
@@ -152,6 +197,13 @@ def test_parse_parts_and_settings_errors():
         suite.Settings(fan_in=0)
     with pytest.raises(ValueError, match="Invalid sweep: 2 sizes"):
         suite.Settings(sweep_sizes=(100, 1000), fit_points=3)
+    with pytest.raises(ValueError, match="Invalid dense sweep: 2 sizes"):
+        suite.Settings(dense_sizes=(100, 1000), fit_points=3)
+    assert suite.Settings(dense_sizes=()).dense_sizes == ()
+    with pytest.raises(ValueError, match="Invalid sweep size 10"):
+        suite.Settings(dense_sizes=(10, 100, 1000))
+    with pytest.raises(ValueError, match="Invalid repeats 0"):
+        suite.Settings(repeats=0)
 
 
 def test_parse_sweep_sizes_and_errors(capsys):
