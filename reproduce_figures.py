@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw from the results saved in DIR/data by an earlier run, without "
         "simulating",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start the training runs over: remove their checkpoints (in "
+        "DIR/build) before simulating, keeping the compiled projects; without "
+        "it an interrupted run resumes",
+    )
     return parser
 
 
@@ -139,6 +146,10 @@ def main(argv=None) -> int:
         list_figures()
         return 0
 
+    if args.fresh and args.redraw:
+        parser.error(
+            "--fresh and --redraw exclude each other: --redraw simulates nothing"
+        )
     names = args.figures or built_figure_names()
     not_built = [name for name in names if not FIGURES[name].built]
     if not_built:
@@ -168,10 +179,14 @@ def main(argv=None) -> int:
                 out_dir,
                 settings,
                 redraw=args.redraw,
+                fresh=args.fresh,
                 log=lambda line: print(f"  {line}", flush=True),
             )
-        except (FigureError, CheckpointError) as error:
+        except FigureError as error:
             print(f"{parser.prog}: error: {error}", file=sys.stderr)
+            return 1
+        except CheckpointError as error:
+            print(f"{parser.prog}: error: {error} Or pass --fresh.", file=sys.stderr)
             return 1
     elapsed = time.perf_counter() - started
     print(f"Done: {len(names)} figure(s) in {out_dir} after {elapsed:.0f} s")

@@ -9,7 +9,9 @@ A figure is one module in ``analysis/`` with three functions:
 
 ``tabulate`` and ``draw`` only read the results, so a figure is redrawn from
 saved tables without simulating again. To add a figure, write such a module
-and give its entry in `FIGURES` the module name.
+and give its entry in `FIGURES` the module name. A module whose training runs
+checkpoint names their directory below the build directory in ``RUNS_DIR``,
+so that ``make_figure(..., fresh=True)`` can start them over.
 
 For a figure ``NAME`` and an output directory ``DIR`` the files are
 ``DIR/NAME.png``, ``DIR/NAME.pdf`` and ``DIR/NAME.csv``, the raw results are
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -307,6 +310,7 @@ def make_figure(
     settings: SimulationSettings,
     *,
     redraw: bool = False,
+    fresh: bool = False,
     log: Callable[[str], None] = print,
 ) -> FigurePaths:
     """Simulate (unless ``redraw``), then write a figure's PNG, PDF and CSV.
@@ -321,6 +325,10 @@ def make_figure(
         Scale, device, seeds and build directory of the simulations.
     redraw : bool
         Draw from the results saved by an earlier run instead of simulating.
+    fresh : bool
+        Remove the checkpoints of the figure's training runs (the module's
+        ``RUNS_DIR`` below the build directory) before simulating, so that
+        they start over. Compiled projects are kept.
     log : callable
         Receives one line per step, for progress output.
 
@@ -340,6 +348,11 @@ def make_figure(
             f"{record['device']}, seeds {record['seeds']}"
         )
     else:
+        runs_dir = getattr(module, "RUNS_DIR", None)
+        if fresh and runs_dir is not None:
+            checkpoints = Path(settings.build_dir) / runs_dir
+            log(f"{entry.name}: removing the checkpoints in {checkpoints}")
+            shutil.rmtree(checkpoints, ignore_errors=True)
         log(
             f"{entry.name}: simulating at scale '{settings.scale}' on "
             f"{settings.device}, seeds {list(settings.seeds)}"

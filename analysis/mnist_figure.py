@@ -26,9 +26,10 @@ full      4,000      1,000   256     10      pixels, gabor
 
 On a standalone device each network is compiled once per encoding and every
 epoch and seed reuses the binary. The runs keep their checkpoints below the
-build directory (``BUILD/mnist_runs``), so an interrupted simulation resumes
-at the last finished epoch. A checkpoint of other settings is rejected with
-both settings named; delete that directory to start over.
+build directory (``BUILD/mnist_runs``, whatever the number of workers), so
+an interrupted simulation resumes at the last finished epoch. A checkpoint of
+other settings is rejected with both settings named; delete that directory,
+or pass ``--fresh`` to ``reproduce_figures.py``, to start over.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ SCALE_SIZES = {
     },
 }
 
+#: Directory below the build directory with the runs' checkpoints.
+RUNS_DIR = "mnist_runs"
+
 COLOURS = {"spiking": "C0", "rate": "C2", "backprop": "C3"}
 LINESTYLES = {"pixels": "-", "gabor": "--"}
 
@@ -83,8 +87,11 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     the count of the spiking network's test trials in the last epoch.
     """
     sizes = SCALE_SIZES[settings.scale]
+    # The checkpoints sit in one place whatever the number of workers, so
+    # that a run resumes with another --jobs too.
+    runs_dir = Path(settings.build_dir) / RUNS_DIR
     items = [
-        (learner, encoding, seed, sizes, settings.device)
+        (learner, encoding, seed, sizes, settings.device, runs_dir)
         for seed in settings.seeds
         for encoding in sizes["encodings"]
         for learner in mnist.LEARNERS
@@ -100,10 +107,11 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
 def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Train one learner; return its curve and, for spiking, its confusion table.
 
-    ``item`` is ``(learner, encoding, seed, sizes, device)``. Every learner of
-    one seed trains on the same class-stratified subset of the digits.
+    ``item`` is ``(learner, encoding, seed, sizes, device, runs_dir)``, with
+    the run's checkpoint in ``runs_dir``. Every learner of one seed trains on
+    the same class-stratified subset of the digits.
     """
-    learner, encoding, seed, sizes, device_name = item
+    learner, encoding, seed, sizes, device_name, runs_dir = item
     build_dir = Path(build_dir)
     split = mnist.load_split(
         train_size=sizes["n_train"], test_size=sizes["n_test"], seed=seed
@@ -112,7 +120,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
     if learner != "backprop":
         options = {
             "device_name": device_name,
-            "out": build_dir / "mnist_runs" / f"{learner}_{encoding}_seed{seed}",
+            "out": Path(runs_dir) / f"{learner}_{encoding}_seed{seed}",
             "build_dir": build_dir / f"mnist_{learner}_{encoding}",
         }
     curve, trials = mnist.run_learner(

@@ -35,7 +35,9 @@ full      200               60
 
 On a standalone device each condition is compiled once and every seed reuses
 the binary. Runs keep their checkpoints below the build directory
-(``BUILD/fsa_runs``), so an interrupted simulation resumes at its last block.
+(``BUILD/fsa_runs``, whatever the number of workers), so an interrupted
+simulation resumes at its last block. ``--fresh`` of ``reproduce_figures.py``
+removes them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ CONDITIONS = {"context": 0.2, "no_context": 0.0}
 #: Error-free epochs in a row that count as learned (reference NZeroStop).
 ZERO_STOP = 5
 
+#: Directory below the build directory with the runs' checkpoints.
+RUNS_DIR = "fsa_runs"
+
 COLOURS = {"context": "C0", "no_context": "C3"}
 
 
@@ -81,8 +86,11 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     sizes = SCALE_SIZES[settings.scale]
     # Conditions alternate, so that the round-robin split of the workers
     # gives each worker one condition and so one compilation.
+    # The checkpoints sit in one place whatever the number of workers, so
+    # that a run resumes with another --jobs too.
+    runs_dir = Path(settings.build_dir) / RUNS_DIR
     items = [
-        (condition, seed, sizes, settings.device)
+        (condition, seed, sizes, settings.device, runs_dir)
         for seed in settings.seeds
         for condition in CONDITIONS
     ]
@@ -95,8 +103,12 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
 
 
 def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train one condition and seed, ``item = (condition, seed, sizes, device)``."""
-    condition, seed, sizes, device_name = item
+    """Train one condition and seed; return its curve and prediction table.
+
+    ``item`` is ``(condition, seed, sizes, device, runs_dir)``, with the run's
+    checkpoint in ``runs_dir``.
+    """
+    condition, seed, sizes, device_name, runs_dir = item
     build_dir = Path(build_dir)
     result = fsa.train_fsa(
         fsa.fsa_spec(CONDITIONS[condition]),
@@ -104,7 +116,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         seed=seed,
         epochs=sizes["epochs"],
         device_name=device_name,
-        out=build_dir / "fsa_runs" / f"{condition}_seed{seed}",
+        out=Path(runs_dir) / f"{condition}_seed{seed}",
         build_dir=build_dir / f"fsa_{condition}",
         block_epochs=min(5, sizes["epochs"]),
         zero_stop=None,

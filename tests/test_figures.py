@@ -1,5 +1,6 @@
 """Figures xcal and threshold, their files, and the reproduce_figures command."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import reproduce_figures
 from analysis import figure, threshold, xcal_curve
 from analysis.figure import FIGURES, FigurePaths, SimulationSettings
 from equations.xcal import LEARNING_PARAMETERS, xcal
+from models.training import CheckpointError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -398,6 +400,92 @@ def test_main_tiny_threshold_in_process(tmp_path):
     )
 
 
+FAKE_FIGURE = """
+import pandas as pd
+from matplotlib.figure import Figure
+from pathlib import Path
+
+RUNS_DIR = "fake_runs"
+
+def simulate(settings):
+    runs = Path(settings.build_dir) / RUNS_DIR
+    resumed = (runs / "checkpoint.npz").exists()
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "checkpoint.npz").write_bytes(b"saved")
+    return {"runs": pd.DataFrame({"resumed": [resumed]})}
+
+def tabulate(results):
+    return results["runs"]
+
+def draw(results):
+    return Figure()
+"""
+
+
+def test_fresh_removes_checkpoints_of_the_figure(tmp_path, monkeypatch):
+    (tmp_path / "fake_figure.py").write_text(FAKE_FIGURE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = figure.FigureEntry("fake", "a figure with checkpoints", "fake_figure")
+    out = tmp_path / "out"
+    out.mkdir()
+    settings = SimulationSettings("tiny", "numpy", (0,), out / "build")
+    compiled = out / "build" / "fake_project"
+    compiled.mkdir(parents=True)
+
+    def resumed(**options):
+        figure.make_figure(entry, out, settings, log=lambda line: None, **options)
+        return bool(pd.read_csv(out / "fake.csv")["resumed"].iloc[0])
+
+    assert not resumed()
+    assert resumed()
+    assert not resumed(fresh=True)
+    # Only the checkpoints go; compiled projects stay.
+    assert compiled.is_dir()
+
+
+class _Stop(Exception):
+    """Raised by a stand-in for run_in_workers once it has the work items."""
+
+
+@pytest.mark.parametrize("module_name", ["mnist_figure", "predictive"])
+def test_checkpoints_do_not_depend_on_jobs(module_name, tmp_path, monkeypatch):
+    module = importlib.import_module(f"analysis.{module_name}")
+    seen = []
+
+    def capture(function, items, jobs, build_dir):
+        seen.extend(items)
+        raise _Stop
+
+    monkeypatch.setattr(module, "run_in_workers", capture)
+    for jobs in (1, 2):
+        settings = SimulationSettings("tiny", "numpy", (0, 1), tmp_path, jobs=jobs)
+        with pytest.raises(_Stop):
+            module.simulate(settings)
+    # The last field of every item is the directory of the run's checkpoint.
+    assert {item[-1] for item in seen} == {tmp_path / module.RUNS_DIR}
+
+
+def test_checkpoint_of_other_settings_suggests_fresh(tmp_path, monkeypatch, capsys):
+    def reject(*args, **kwargs):
+        raise CheckpointError("Checkpoint c.npz was written by another configuration.")
+
+    monkeypatch.setattr(reproduce_figures, "make_figure", reject)
+    status = reproduce_figures.main(["--figures", "mnist", "--out", str(tmp_path)])
+    assert status == 1
+    error = capsys.readouterr().err
+    assert (
+        "Checkpoint c.npz was written by another configuration. Or pass --fresh."
+        in error
+    )
+
+
+def test_fresh_and_redraw_exclude_each_other(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce_figures.main(["--fresh", "--redraw", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--fresh and --redraw exclude each other" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, expected",
     [
@@ -456,4 +544,5 @@ def test_help_documents_options():
     for option in (*options, "--jobs"):
         assert option in result.stdout
     assert "--redraw" in result.stdout
+    assert "--fresh" in result.stdout
     assert "{quick,full}" in result.stdout

@@ -280,3 +280,7 @@ def test_figure_tiny_scale(mnist_build_dir):
 
     drawn = mnist_figure.draw(results)
     assert len(drawn.axes) >= 2
+
+    # Checkpoints sit in one place whatever the number of workers.
+    runs = mnist_build_dir / mnist_figure.RUNS_DIR
+    assert (runs / "spiking_gabor_seed0" / "checkpoint.npz").is_file()
