@@ -457,10 +457,18 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, fan_in: int):
     because their arrays take about 100 bytes per synapse on disk.
     """
     runs = {index: [] for index in binaries}
+    failed = set()
     for round_number in range(2, repeats + 1):
         progress(f"sweep: fan-in {fan_in}, run {round_number} of {repeats} ...")
         for index, build_dir in binaries.items():
-            runs[index].append(rerun_binary(build_dir))
+            if index in failed:
+                continue
+            try:
+                runs[index].append(rerun_binary(build_dir))
+            except (OSError, subprocess.CalledProcessError) as error:
+                # The first run succeeded, so its row stays valid.
+                failed.add(index)
+                progress(f"sweep: run again of {build_dir} failed ({error})")
     for index, build_dir in binaries.items():
         rows[index] = keep_fastest(rows[index], runs[index])
         shutil.rmtree(build_dir, ignore_errors=True)

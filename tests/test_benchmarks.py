@@ -181,6 +181,22 @@ def test_standalone_rerun_keeps_the_fastest_run(tmp_path):
     assert best["events_per_s"] == pytest.approx(row["events"] / best["run_s"])
 
 
+def test_failed_rerun_keeps_the_first_run(tmp_path, capsys):
+    row = {
+        "run_s": 1.0,
+        "loop_cpu_s": 0.8,
+        "binary_cpu_s": 0.9,
+        "simulated_s": 2.0,
+        "events": 10,
+    }
+    rows = [row]
+    suite._repeat_binaries(rows, {0: tmp_path / "missing"}, repeats=3, fan_in=100)
+    assert rows[0]["repeats"] == 1
+    assert rows[0]["run_s"] == 1.0
+    assert rows[0]["cost"] == pytest.approx(0.5)
+    assert "failed" in capsys.readouterr().err
+
+
 def test_target_rows_compare_with_their_limits():
     assert suite.target_row("cpp_vs_numpy_speed", 12.0)["met"] is True
     assert suite.target_row("cpp_realtime_factor", 12.0)["met"] is False
