@@ -567,19 +567,25 @@ def _loop_cpu_s(build_dir) -> float:
 def rerun_binary(build_dir) -> dict:
     """Run a measured standalone project's binary again; return its times.
 
-    The binary runs as Brian2 2.8.0's ``device.run`` starts it (in the
-    project directory, ``LD_BIND_NOW=1``, results in ``results/``) and
-    simulates the same spikes as before. Returns ``run_s`` (wall time),
+    The binary runs as ``device.run`` starts it after
+    `models.devices.select_device` (in the project directory, with Brian2's
+    run environment and `models.devices.RUN_ENVIRONMENT`, results in
+    ``results/``) and simulates the same spikes as before. Returns ``run_s`` (wall time),
     ``binary_cpu_s`` and ``loop_cpu_s`` in seconds.
     """
+    from brian2 import prefs
+
+    from models.devices import RUN_ENVIRONMENT
+
     directory = Path(build_dir).resolve()
     command = ["./main", "--results_dir", f"{directory / 'results'}/"]
+    brian2_environment = prefs["devices.cpp_standalone.run_environment_variables"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         command,
         cwd=directory,
-        env={**os.environ, "LD_BIND_NOW": "1"},
+        env={**os.environ, **brian2_environment, **RUN_ENVIRONMENT},
         stdout=subprocess.DEVNULL,
         check=True,
     )

@@ -11,6 +11,8 @@ device and sets the preferences that a reproducible, parallel-safe build needs:
 * OpenMP off unless threads are asked for;
 * for ``cpp_standalone``: compiler flags under which gcc vectorises the
   neuron loops (`VECTOR_FLAGS`);
+* for both standalone devices: glibc's malloc asks for transparent huge pages
+  for the binary's large arrays (`RUN_ENVIRONMENT`);
 * for ``cuda_standalone``: a fixed GPU and compute capability (brian2cuda cannot
   generate code on a machine without a GPU otherwise), C++17 (CUDA 13's headers
   reject the C++11 that brian2cuda 1.0a7 asks for), and cuRAND from the
@@ -41,6 +43,7 @@ from brian2.devices.device import all_devices, get_device
 
 __all__ = [
     "DEVICES",
+    "RUN_ENVIRONMENT",
     "STANDALONE_DEVICES",
     "CudaToolkitStatus",
     "build_and_run",
@@ -59,6 +62,13 @@ DEVICES = ("runtime", "numpy", "cython", "cpp_standalone", "cuda_standalone")
 
 #: The devices that generate a project which `build_and_run` compiles and runs.
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
+
+#: Environment of the standalone binaries, added to Brian2's own. With glibc
+#: 2.35 or later, malloc then asks the kernel for transparent huge pages for
+#: large allocations (madvise). A binary with 2.7x10^7 synapses spent 1.25 s
+#: instead of 2.4 s of system time on page faults while loading its arrays.
+#: Only where the memory lies changes, not the simulation.
+RUN_ENVIRONMENT = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 # codegen.target for the runtime names; "auto" is Brian2's own default.
 _RUNTIME_TARGETS = {"runtime": "auto", "numpy": "numpy", "cython": "cython"}
@@ -279,6 +289,8 @@ def select_device(
     if name in _RUNTIME_TARGETS:
         _set_pref("codegen.target", _RUNTIME_TARGETS[name])
         return
+    environment = "devices.cpp_standalone.run_environment_variables"
+    _set_pref(environment, {**prefs[environment], **RUN_ENVIRONMENT})
     if name == "cpp_standalone":
         _set_pref("codegen.cpp.extra_compile_args_gcc", list(VECTOR_FLAGS))
     if name == "cuda_standalone":

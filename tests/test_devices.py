@@ -125,8 +125,12 @@ def test_select_sets_and_resets_prefs(tmp_path):
         assert brian2.get_device() is all_devices["cpp_standalone"]
         compile_args = brian2.prefs.codegen.cpp.extra_compile_args_gcc
         assert compile_args == list(devices.VECTOR_FLAGS)
+        environment = brian2.prefs.devices.cpp_standalone.run_environment_variables
+        assert environment == {"LD_BIND_NOW": "1", **devices.RUN_ENVIRONMENT}
 
         devices.reset_device()
+        environment = brian2.prefs.devices.cpp_standalone.run_environment_variables
+        assert environment == {"LD_BIND_NOW": "1"}
         assert brian2.prefs.devices.cpp_standalone.openmp_threads == 0
         assert brian2.prefs.devices.cpp_standalone.extra_make_args_unix == ["-j"]
         assert brian2.prefs.codegen.runtime.cython.cache_dir is None
