@@ -570,8 +570,8 @@ def rerun_binary(build_dir) -> dict:
     The binary runs as ``device.run`` starts it after
     `models.devices.select_device` (in the project directory, with Brian2's
     run environment and `models.devices.RUN_ENVIRONMENT`, results in
-    ``results/``) and simulates the same spikes as before. Returns ``run_s`` (wall time),
-    ``binary_cpu_s`` and ``loop_cpu_s`` in seconds.
+    ``results/``) and simulates the same spikes as before. Returns
+    ``run_s`` (wall time), ``binary_cpu_s`` and ``loop_cpu_s`` in seconds.
     """
     from brian2 import prefs
 

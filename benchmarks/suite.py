@@ -20,9 +20,10 @@ sweep
     1,000 (3x10^3 to 3x10^4 neurons; ``--full``: 10^4 to 10^5, 9x10^7
     synapses and about 12 GB) carries the synapse count towards the memory
     limit. Each binary runs 2 times (``--full``: 3), in rounds over the
-    sizes of its series, and the fastest run counts. Writes ``sweep.csv`` and ``sweep.png`` (cost in wall seconds per
-    simulated second against synapses, log-log) and fits the exponent of the
-    three largest sizes of each series. Target: at most 1.1.
+    sizes of its series, and the fastest run counts. Writes ``sweep.csv``
+    and ``sweep.png`` (cost in wall seconds per simulated second against
+    synapses, log-log) and fits the exponent of the three largest sizes of
+    each series. Target: at most 1.1.
 compile
     Compile once: `models.training.train` on the MNIST network, then again
     with another seed and the same build directory in a new process (as a
@@ -49,7 +50,7 @@ atomically.
 
 Usage::
 
-    python benchmarks/suite.py                 # quick, 15 to 20 min on 2 CPUs
+    python benchmarks/suite.py                 # quick, about 20 min on 2 CPUs (estimate)
     python benchmarks/suite.py --full          # larger sizes, longer runs
     python benchmarks/suite.py --parts sweep   # one part only
     python benchmarks/suite.py --full --parts sweep --sweep-sizes 3000,30000,300000
@@ -180,6 +181,11 @@ class Settings:
                 f"Invalid dense sweep: {len(self.dense_sizes)} sizes for an "
                 f"exponent fitted to the {self.fit_points} largest; give at least "
                 f"{self.fit_points} sizes, or none."
+            )
+        if self.dense_fan_in == self.fan_in:
+            raise ValueError(
+                f"Invalid dense_fan_in {self.dense_fan_in}: the dense series needs "
+                f"another fan-in than fan_in ({self.fan_in})."
             )
         smallest = min(self.sweep_sizes + self.dense_sizes)
         if smallest < 20:

@@ -220,6 +220,8 @@ def test_parse_parts_and_settings_errors():
         suite.Settings(dense_sizes=(10, 100, 1000))
     with pytest.raises(ValueError, match="Invalid repeats 0"):
         suite.Settings(repeats=0)
+    with pytest.raises(ValueError, match="Invalid dense_fan_in 100"):
+        suite.Settings(dense_fan_in=100)
 
 
 def test_parse_sweep_sizes_and_errors(capsys):
