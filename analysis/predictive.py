@@ -84,11 +84,12 @@ def simulate(settings: SimulationSettings) -> dict[str, pd.DataFrame]:
     from that state, the true probability and the number of trials.
     """
     sizes = SCALE_SIZES[settings.scale]
-    # Conditions alternate, so that the round-robin split of the workers
-    # gives each worker one condition and so one compilation.
     # The checkpoints sit in one place whatever the number of workers, so
     # that a run resumes with another --jobs too.
     runs_dir = Path(settings.build_dir) / RUNS_DIR
+
+    # Conditions alternate, so that the round-robin split of the workers
+    # gives each worker one condition and so one compilation.
     items = [
         (condition, seed, sizes, settings.device, runs_dir)
         for seed in settings.seeds
