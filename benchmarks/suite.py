@@ -50,7 +50,7 @@ atomically.
 
 Usage::
 
-    python benchmarks/suite.py                 # quick, about 20 min on 2 CPUs (estimate)
+    python benchmarks/suite.py                 # quick, about 15 min on 2 CPUs
     python benchmarks/suite.py --full          # larger sizes, longer runs
     python benchmarks/suite.py --parts sweep   # one part only
     python benchmarks/suite.py --full --parts sweep --sweep-sizes 3000,30000,300000
