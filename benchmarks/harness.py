@@ -530,9 +530,6 @@ def measure(
         simulated_s = float((duration - defaultclock.dt) / (1000 * ms))
 
     result.update(run_s=run_s, loop_cpu_s=loop_cpu_s, simulated_s=simulated_s)
-    result["cost"] = run_s / simulated_s
-    result["cpu_cost"] = loop_cpu_s / simulated_s
-    result["speed"] = simulated_s / run_s
     if profile:
         result["profile"] = [
             (str(name), float(seconds)) for name, seconds in network.profiling_info
@@ -544,8 +541,22 @@ def measure(
             events += int(counts @ fan_out[name])
             result[f"rate_{name}_hz"] = float(counts.sum() / len(counts) / simulated_s)
         result["events"] = events
-        result["events_per_s"] = events / run_s
-    return result
+    return _with_rates(result)
+
+
+def _with_rates(row: dict) -> dict:
+    """Return ``row`` with the columns derived from its times and events.
+
+    ``cost`` and ``cpu_cost`` are ``run_s`` and ``loop_cpu_s`` per simulated
+    second, ``speed`` is the inverse of ``cost``, and ``events_per_s`` (where
+    the row counts events) is per wall second of ``run_s``.
+    """
+    row["cost"] = row["run_s"] / row["simulated_s"]
+    row["cpu_cost"] = row["loop_cpu_s"] / row["simulated_s"]
+    row["speed"] = row["simulated_s"] / row["run_s"]
+    if row.get("events") is not None:
+        row["events_per_s"] = row["events"] / row["run_s"]
+    return row
 
 
 def _cpu_s(usage) -> float:
@@ -613,12 +624,7 @@ def keep_fastest(row: dict, runs: list[dict]) -> dict:
         best[name] = min(run[name] for run in times)
     best["run_s_max"] = max(run["run_s"] for run in times)
     best["repeats"] = len(times)
-    best["cost"] = best["run_s"] / row["simulated_s"]
-    best["cpu_cost"] = best["loop_cpu_s"] / row["simulated_s"]
-    best["speed"] = row["simulated_s"] / best["run_s"]
-    if row.get("events") is not None:
-        best["events_per_s"] = row["events"] / best["run_s"]
-    return best
+    return _with_rates(best)
 
 
 def fit_exponent(synapses, cost) -> float:

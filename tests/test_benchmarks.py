@@ -73,15 +73,20 @@ def test_sparse_network_has_fixed_fan_in():
     assert sum(int(f.sum()) for f in fan_out.values()) == n_synapses
 
 
-def test_measure_in_a_worker_counts_events(tmp_path):
-    row = harness.in_worker(
+def measure_tiny_sparse(target: str, build_dir, timeout_s: float) -> dict:
+    """Measure the 40-neuron sweep network (fan-in 10, 2 trials) in a worker."""
+    return harness.in_worker(
         harness.measure,
-        timeout_s=120,
+        timeout_s=timeout_s,
         network_kind="sparse",
-        target="numpy",
-        build_dir=str(tmp_path),
+        target=target,
+        build_dir=str(build_dir),
         options={"total": 40, "fan_in": 10, "n_trials": 2},
     )
+
+
+def test_measure_in_a_worker_counts_events(tmp_path):
+    row = measure_tiny_sparse("numpy", tmp_path, timeout_s=120)
     assert row["status"] == "ok"
     assert set(row) <= set(harness.COLUMNS)
     assert row["neurons"] == 40
@@ -156,14 +161,7 @@ def test_sweep_csv_columns_exponent_and_plot(tmp_path):
 
 def test_standalone_rerun_keeps_the_fastest_run(tmp_path):
     build_dir = tmp_path / "build"
-    row = harness.in_worker(
-        harness.measure,
-        timeout_s=600,
-        network_kind="sparse",
-        target="cpp_standalone",
-        build_dir=str(build_dir),
-        options={"total": 40, "fan_in": 10, "n_trials": 2},
-    )
+    row = measure_tiny_sparse("cpp_standalone", build_dir, timeout_s=600)
     assert row["status"] == "ok"
     assert (row["repeats"], row["fan_in"]) == (1, 10)
     assert row["events"] > 0
