@@ -120,7 +120,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
     if learner != "backprop":
         options = {
             "device_name": device_name,
-            "out": Path(runs_dir) / f"{learner}_{encoding}_seed{seed}",
+            "out": runs_dir / f"{learner}_{encoding}_seed{seed}",
             "build_dir": build_dir / f"mnist_{learner}_{encoding}",
         }
     curve, trials = mnist.run_learner(

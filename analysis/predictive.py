@@ -117,7 +117,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         seed=seed,
         epochs=sizes["epochs"],
         device_name=device_name,
-        out=Path(runs_dir) / f"{condition}_seed{seed}",
+        out=runs_dir / f"{condition}_seed{seed}",
         build_dir=build_dir / f"fsa_{condition}",
         block_epochs=min(5, sizes["epochs"]),
         zero_stop=None,

@@ -130,7 +130,7 @@ class Settings:
         Synapses per receiving neuron of that series.
     repeats : int
         Runs of each compiled sweep binary, in rounds over the sizes of a
-        series; the smallest times are kept.
+        series. The smallest times are kept.
     sweep_trials : int
         Trials of each sweep run, the same at every size, so that a setup
         cost of the binary (loading arrays, creating synapses) in proportion

@@ -11,8 +11,8 @@ device and sets the preferences that a reproducible, parallel-safe build needs:
 * OpenMP off unless threads are asked for;
 * for ``cpp_standalone``: compiler flags under which gcc vectorises the
   neuron loops (`VECTOR_FLAGS`);
-* for both standalone devices: glibc's malloc asks for transparent huge pages
-  for the binary's large arrays (`RUN_ENVIRONMENT`);
+* for both standalone devices: glibc's malloc requests transparent huge
+  pages for the binary's large arrays (`RUN_ENVIRONMENT`);
 * for ``cuda_standalone``: a fixed GPU and compute capability (brian2cuda cannot
   generate code on a machine without a GPU otherwise), C++17 (CUDA 13's headers
   reject the C++11 that brian2cuda 1.0a7 asks for), and cuRAND from the
@@ -64,7 +64,7 @@ DEVICES = ("runtime", "numpy", "cython", "cpp_standalone", "cuda_standalone")
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 
 #: Environment of the standalone binaries, added to Brian2's own. With glibc
-#: 2.35 or later, malloc then asks the kernel for transparent huge pages for
+#: 2.35 or later, malloc then requests transparent huge pages from the kernel for
 #: large allocations (madvise). A binary with 2.7x10^7 synapses spent 1.25 s
 #: instead of 2.4 s of system time on page faults while loading its arrays.
 #: Only where the memory lies changes, not the simulation.
