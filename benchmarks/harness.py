@@ -627,6 +627,76 @@ def keep_fastest(row: dict, runs: list[dict]) -> dict:
     return _with_rates(best)
 
 
+#: Kinds of code object in a Brian2 profile of the benchmark networks, with
+#: the name parts that mark them, tried in this order.
+CODE_OBJECT_KINDS = (
+    # XCAL pathways, the learn-event test, the once-per-trial finish code and
+    # slow adaptation (synaptic scaling and SWt, once per 100 trials).
+    ("learning", ("_xcal_", "_learn_trial_", "_trial_", "_slow_")),
+    # The once-per-trial StateMonitor of `models.network.LayeredNetwork`.
+    ("monitors", ("_trials_",)),
+    # The spike-driven conductance pathway and its spike queue.
+    ("spike propagation", ("_pre_codeobject", "_pre_push_spikes")),
+    # Pool inputs summed every step, and the pools' FFFB inhibition.
+    ("pool sums", ("_summed_variable_", "_pool_")),
+    (
+        "neuron update",
+        ("_membrane_", "_conductance_", "_decay_", "_spike_", "_clamp_"),
+    ),
+)
+
+
+def code_object_kind(name: str) -> str:
+    """Return the `CODE_OBJECT_KINDS` kind of a code object, or "other"."""
+    for kind, parts in CODE_OBJECT_KINDS:
+        if any(part in name for part in parts):
+            return kind
+    return "other"
+
+
+def profile_growth(small: dict, large: dict):
+    """Return how each kind of code object grows between two sizes of a network.
+
+    Parameters
+    ----------
+    small, large : dict
+        `measure` rows with ``profile`` (``profile=True``), ``neurons`` and
+        ``synapses``; ``large`` the bigger network.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kind and a last row "all": ``seconds_small``,
+        ``seconds_large`` (CPU seconds in the code objects), ``growth`` (their
+        ratio) and ``exponent``, the growth as a power of the synapse ratio.
+        An exponent of 1 means the kind's cost grows as the synapses do.
+
+    Raises
+    ------
+    ValueError
+        When ``large`` has no more synapses than ``small``.
+    """
+    # Imported here: the worker processes import this module and stay light.
+    import pandas as pd
+
+    ratio = large["synapses"] / small["synapses"]
+    if ratio <= 1:
+        raise ValueError(
+            f"Cannot compare profiles of {small['synapses']} and "
+            f"{large['synapses']} synapses: give the smaller network first."
+        )
+    seconds = {}
+    for label, row in (("seconds_small", small), ("seconds_large", large)):
+        frame = pd.DataFrame(row["profile"], columns=["code_object", "seconds"])
+        frame["kind"] = frame["code_object"].map(code_object_kind)
+        seconds[label] = frame.groupby("kind")["seconds"].sum()
+    table = pd.DataFrame(seconds).fillna(0.0)
+    table.loc["all"] = table.sum()
+    table["growth"] = table["seconds_large"] / table["seconds_small"]
+    table["exponent"] = np.log(table["growth"]) / np.log(ratio)
+    return table.rename_axis("kind").reset_index()
+
+
 def fit_exponent(synapses, cost) -> float:
     """Return the slope of log(cost) against log(synapses), by least squares.
 

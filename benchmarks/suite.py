@@ -34,8 +34,12 @@ parallel
     compiled binaries in their build directories. Target: at most 1.2 times
     the wall time of one seed.
 profile
-    Brian2's ``profile=True`` on the MNIST network in C++ standalone: the
-    code objects with the largest share of the simulation time.
+    Brian2's ``profile=True`` in C++ standalone. For the MNIST network: the
+    code objects with the largest share of the simulation time. For the
+    sweep network at the smallest and largest size of the dense series' fit:
+    the CPU time of each kind of code object (neuron update, spike
+    propagation, learning, pool sums) at both sizes and its growth exponent,
+    which shows the part of the cost that grows faster than the synapses.
 
 Every measurement runs in its own worker process (see `harness`). The
 targets of one part are measured one after the other in the same command,
@@ -44,9 +48,9 @@ compare. Standalone projects are built in a fresh temporary directory, so
 compile times are measured every run. The Cython cache is kept in
 ``OUT/runtime_build`` so that a later run does not compile it again; the
 first run fills it (several minutes). Results: ``OUT/mnist.csv``,
-``OUT/sweep.csv``, ``OUT/sweep.png``, ``OUT/profile.csv`` and
-``OUT/targets.csv`` (one row per target: value, limit, met), all written
-atomically.
+``OUT/sweep.csv``, ``OUT/sweep.png``, ``OUT/profile.csv``,
+``OUT/profile_sweep.csv`` and ``OUT/targets.csv`` (one row per target:
+value, limit, met), all written atomically.
 
 Usage::
 
@@ -78,10 +82,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import (  # noqa: E402
     COLUMNS,
+    code_object_kind,
     fit_exponent,
     in_worker,
     keep_fastest,
     measure,
+    profile_growth,
     rerun_binary,
 )
 
@@ -763,7 +769,12 @@ def part_parallel(settings: Settings, work: Path):
 
 
 def part_profile(settings: Settings, work: Path, out: Path, top: int = 12):
-    """Profile the MNIST network in C++ standalone; write profile.csv."""
+    """Profile the MNIST network and the sweep network in C++ standalone.
+
+    Writes ``profile.csv`` (MNIST network: code objects by share of time) and
+    ``profile_sweep.csv`` (sweep network at two sizes: code objects with
+    their kind) and prints how each kind of code object grows with size.
+    """
     options = {
         "train_size": settings.train_size,
         "test_size": settings.test_size,
@@ -781,20 +792,76 @@ def part_profile(settings: Settings, work: Path, out: Path, top: int = 12):
     print("\n== e. profile: MNIST network, C++ standalone, profile=True")
     if result["status"] != "ok":
         print(f"not measured: {result['status']}")
-        return
+    else:
+        frame = pd.DataFrame(result["profile"], columns=["code_object", "seconds"])
+        frame = frame.sort_values("seconds", ascending=False, ignore_index=True)
+        frame["share"] = frame["seconds"] / frame["seconds"].sum()
+        write_csv(frame, out / "profile.csv")
+        total = frame["seconds"].sum()
+        print(
+            f"{len(frame)} code objects, {total:.2f} s in code objects of "
+            f"{result['run_s']:.2f} s binary run time ({result['simulated_s']:.1f} s "
+            "simulated)"
+        )
+        for row in frame.head(top).itertuples():
+            print(f"{row.share:7.1%}  {row.seconds:8.3f} s  {row.code_object}")
+    profile_sweep(settings, work, out)
 
-    frame = pd.DataFrame(result["profile"], columns=["code_object", "seconds"])
-    frame = frame.sort_values("seconds", ascending=False, ignore_index=True)
-    frame["share"] = frame["seconds"] / frame["seconds"].sum()
-    write_csv(frame, out / "profile.csv")
-    total = frame["seconds"].sum()
+
+def profile_sweep(settings: Settings, work: Path, out: Path):
+    """Profile the sweep network at the ends of its fitted range; print growth.
+
+    The sizes are the smallest and the largest of the sizes that the
+    exponent of the dense series is fitted to (of the fixed fan-in series
+    when there is no dense series). The growth of each kind of code object
+    (`harness.profile_growth`) shows which part of the simulation grows
+    faster than the synapses.
+    """
+    if settings.dense_sizes:
+        fan_in, sizes = settings.dense_fan_in, settings.dense_sizes
+    else:
+        fan_in, sizes = settings.fan_in, settings.sweep_sizes
+    fitted = sorted(sizes)[-settings.fit_points :]
+    rows = []
+    for neurons in (fitted[0], fitted[-1]):
+        label = f"profile: sweep network, {neurons} neurons, fan-in {fan_in}"
+        progress(f"{label} ...")
+        row = in_worker(
+            measure,
+            network_kind="sparse",
+            target="cpp_standalone",
+            build_dir=str(work / f"profile_{neurons}_{fan_in}"),
+            options={
+                "total": neurons,
+                "fan_in": fan_in,
+                "n_trials": settings.sweep_trials,
+            },
+            profile=True,
+        )
+        shutil.rmtree(work / f"profile_{neurons}_{fan_in}", ignore_errors=True)
+        if row["status"] != "ok":
+            print(f"\n{label}: not measured: {row['status']}")
+            return
+        rows.append(row)
+
+    frames = []
+    for row in rows:
+        frame = pd.DataFrame(row["profile"], columns=["code_object", "seconds"])
+        frame["kind"] = frame["code_object"].map(code_object_kind)
+        frame["neurons"] = row["neurons"]
+        frame["synapses"] = row["synapses"]
+        frames.append(frame)
+    write_csv(pd.concat(frames, ignore_index=True), out / "profile_sweep.csv")
+
+    small, large = rows
+    growth = profile_growth(small, large)
     print(
-        f"{len(frame)} code objects, {total:.2f} s in code objects of "
-        f"{result['run_s']:.2f} s binary run time ({result['simulated_s']:.1f} s "
-        "simulated)"
+        f"\n== e. profile: sweep network, fan-in {fan_in}, {small['neurons']} "
+        f"and {large['neurons']} neurons ({small['synapses']:.3g} and "
+        f"{large['synapses']:.3g} synapses), CPU s in the code objects"
     )
-    for row in frame.head(top).itertuples():
-        print(f"{row.share:7.1%}  {row.seconds:8.3f} s  {row.code_object}")
+    with pd.option_context("display.width", 120):
+        print(growth.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 
 
 # -- command line ---------------------------------------------------------------

@@ -159,6 +159,61 @@ def test_sweep_csv_columns_exponent_and_plot(tmp_path):
     assert list(pd.read_csv(harness_path).columns) == list(harness.COLUMNS)
 
 
+#: Code objects of the profiled MNIST and sweep networks and their kinds.
+PROFILED_CODE_OBJECTS = {
+    "input_membrane_codeobject": "neuron update",
+    "hidden_conductance_codeobject": "neuron update",
+    "output_decay_codeobject": "neuron update",
+    "input_spike_thresholder_codeobject": "neuron update",
+    "hidden_spike_resetter_codeobject": "neuron update",
+    "input_clamp_codeobject": "neuron update",
+    "input_to_hidden_pre_codeobject": "spike propagation",
+    "output_to_hidden_pre_push_spikes": "spike propagation",
+    "output_to_hidden_xcal_dwt_codeobject": "learning",
+    "input_to_hidden_xcal_apply_push_spikes": "learning",
+    "hidden_learn_trial_thresholder_codeobject": "learning",
+    "hidden_trial_finish_codeobject": "learning",
+    "input_to_hidden_slow_apply_push_spikes": "learning",
+    "hidden_trial_slow_sum_codeobject": "learning",
+    "output_slow_trial_thresholder_codeobject": "learning",
+    "hidden_trials_codeobject": "monitors",
+    "input_to_pool_summed_variable_act_mean_post_codeobject": "pool sums",
+    "hidden_pool_fffb_codeobject": "pool sums",
+    "output_pool_decay_codeobject": "pool sums",
+}
+
+
+def test_profile_growth_by_kind():
+    for name, kind in PROFILED_CODE_OBJECTS.items():
+        assert harness.code_object_kind(name) == kind, name
+    assert harness.code_object_kind("spikemonitor_codeobject") == "other"
+
+    # Ten times the synapses: neuron updates grow 20 times, the rest 10 times.
+    small = {
+        "synapses": 1000,
+        "profile": [
+            ("input_membrane_codeobject", 1.0),
+            ("input_to_hidden_pre_codeobject", 2.0),
+            ("input_to_hidden_xcal_dwt_codeobject", 1.0),
+        ],
+    }
+    large = {
+        "synapses": 10_000,
+        "profile": [
+            ("input_membrane_codeobject", 20.0),
+            ("input_to_hidden_pre_codeobject", 20.0),
+            ("input_to_hidden_xcal_dwt_codeobject", 10.0),
+        ],
+    }
+    table = harness.profile_growth(small, large).set_index("kind")
+    assert table.loc["neuron update", "exponent"] == pytest.approx(np.log10(20))
+    assert table.loc["spike propagation", "growth"] == pytest.approx(10.0)
+    assert table.loc["all", "seconds_large"] == pytest.approx(50.0)
+    assert table.loc["all", "exponent"] == pytest.approx(np.log10(50 / 4))
+    with pytest.raises(ValueError, match="give the smaller network first"):
+        harness.profile_growth(large, small)
+
+
 def test_standalone_rerun_keeps_the_fastest_run(tmp_path):
     build_dir = tmp_path / "build"
     row = measure_tiny_sparse("cpp_standalone", build_dir, timeout_s=600)
