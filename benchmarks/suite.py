@@ -367,10 +367,11 @@ def _print_rows(frame: pd.DataFrame):
             "binary_cpu_s",
             "peak_rss_mib",
             "peak_child_rss_mib",
+            "binary_rss_mib",
             "status",
         ]
     ]
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    with pd.option_context("display.width", 220, "display.max_columns", 20):
         print(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 
 
