@@ -394,7 +394,9 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
             SYNAPSE_EQUATIONS,
             on_pre={"pre": "g_e_raw_post += g_scale*wt", **on_pre},
             on_event={"pre": "spike", **on_event},
-            delay={"pre": 2 * ms},
+            # Scalar delays: the learning pathways act in the step of their
+            # event, as in `models.network.LayeredNetwork`.
+            delay={"pre": 2 * ms, **dict.fromkeys(on_pre, 0 * ms)},
             namespace={**schedule.namespace(), **learning, "g_scale": scale * G_UNIT},
             name=name,
         )

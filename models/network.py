@@ -40,7 +40,7 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
-from brian2 import Network, StateMonitor, Synapses, get_unit
+from brian2 import Network, StateMonitor, Synapses, get_unit, ms
 from brian2.core.variables import ArrayVariable
 
 from equations import G_UNIT, Mechanism, ParameterSet, neuron_model
@@ -491,6 +491,10 @@ class LayeredNetwork:
             on_pre["slow_apply"] = gates + slow_apply_code(sums, scaling=True)
             on_event.update(dict.fromkeys(SLOW_STEPS, SLOW_EVENT))
             steps.update(SLOW_STEPS)
+        # The learning pathways act in the step of their event. A scalar delay
+        # keeps Brian2 from storing a zero delay per synapse and pathway (8
+        # bytes each, in memory and in the results a standalone run writes).
+        delay.update({name: 0 * ms for name in on_pre if name not in delay})
         synapses = Synapses(
             self.layers[sender.name].group,
             self.layers[receiver.name].group,
