@@ -659,8 +659,8 @@ def keep_fastest(row: dict, runs: list[dict]) -> dict:
     load on the machine adds time to a run and never removes it. So the
     smallest ``run_s``, ``loop_cpu_s`` and ``binary_cpu_s`` estimate the
     cost best. ``run_s_max`` keeps the largest wall time, ``repeats`` the
-    number of runs, ``binary_rss_mib`` the largest peak memory of the runs
-    again, and the derived columns follow the smallest times.
+    number of runs, ``binary_rss_mib`` the largest peak memory of ``runs``,
+    and the derived columns follow the smallest times.
     """
     times = [row] + list(runs)
     best = dict(row)
