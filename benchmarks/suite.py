@@ -18,7 +18,7 @@ sweep
     or the sizes of ``--sweep-sizes``), in C++ standalone, and on the runtime
     targets at the small sizes under a time cap. A dense series with fan-in
     1,000 (3x10^3 to 3x10^4 neurons; ``--full``: 10^4 to 10^5, 9x10^7
-    synapses and about 12 GB) carries the synapse count towards the memory
+    synapses and about 10 GB) carries the synapse count towards the memory
     limit. Each binary runs 2 times (``--full``: 3), in rounds over the
     sizes of its series, and the fastest run counts. Writes ``sweep.csv``
     and ``sweep.png`` (cost in wall seconds per simulated second against
@@ -130,7 +130,7 @@ class Settings:
     dense_sizes : tuple of int
         Total neurons of a second series of the sweep with ``dense_fan_in``,
         in C++ standalone, which carries the synapse count towards the memory
-        limit (9x10^7 synapses, about 12 GB, at 10^5 neurons and fan-in
+        limit (9x10^7 synapses, about 10 GB, at 10^5 neurons and fan-in
         1,000). Empty for none.
     dense_fan_in : int
         Synapses per receiving neuron of that series.
