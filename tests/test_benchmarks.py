@@ -214,6 +214,22 @@ def test_profile_growth_by_kind():
         harness.profile_growth(large, small)
 
 
+@pytest.mark.standalone
+def test_profile_sweep_at_two_sizes(tmp_path, capsys):
+    settings = suite.Settings(
+        sweep_sizes=(40, 80), dense_sizes=(), fan_in=10, sweep_trials=1, fit_points=2
+    )
+    suite.profile_sweep(settings, tmp_path, tmp_path)
+    frame = pd.read_csv(tmp_path / "profile_sweep.csv")
+    assert sorted(frame["neurons"].unique()) == [40, 80]
+    assert (frame["kind"] != "other").all()
+    assert (frame["seconds"] >= 0).all()
+    printed = capsys.readouterr().out
+    assert "fan-in 10, 40 and 80 neurons" in printed
+    assert "neuron update" in printed
+
+
+@pytest.mark.standalone
 def test_standalone_rerun_keeps_the_fastest_run(tmp_path):
     build_dir = tmp_path / "build"
     row = measure_tiny_sparse("cpp_standalone", build_dir, timeout_s=600)
