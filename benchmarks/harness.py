@@ -334,7 +334,7 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
         rng.random((SPARSE_PATTERNS, sizes["input"])) < SPARSE_ACTIVITY["input"]
     ).astype(float)
     # One-hot targets, set directly: an identity matrix of the output layer
-    # would take 75 GB at 10^6 neurons.
+    # would take 80 GB at 10^6 neurons.
     targets = np.zeros((SPARSE_PATTERNS, sizes["output"]))
     target_units = rng.integers(0, sizes["output"], SPARSE_PATTERNS)
     targets[np.arange(SPARSE_PATTERNS), target_units] = 1.0
