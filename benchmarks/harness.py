@@ -333,8 +333,8 @@ def sparse_network(total: int, fan_in: int, n_trials: int, seed: int = 1):
     inputs = (
         rng.random((SPARSE_PATTERNS, sizes["input"])) < SPARSE_ACTIVITY["input"]
     ).astype(float)
-    # One-hot targets, set directly: an identity matrix of the output layer
-    # would take 80 GB at 10^6 neurons.
+    # Set the one-hot targets directly, because an identity matrix of the
+    # output layer would take 80 GB at 10^6 neurons.
     targets = np.zeros((SPARSE_PATTERNS, sizes["output"]))
     target_units = rng.integers(0, sizes["output"], SPARSE_PATTERNS)
     targets[np.arange(SPARSE_PATTERNS), target_units] = 1.0
@@ -613,9 +613,9 @@ def rerun_binary(build_dir) -> dict:
         env={**os.environ, **brian2_environment, **RUN_ENVIRONMENT},
         stdout=subprocess.DEVNULL,
     )
-    # Linux counts the starting process's peak memory in a child's ru_maxrss
-    # (the child shares that memory until exec), so the binary's own peak is
-    # read from /proc while it runs. wait4 gives its CPU time alone.
+    # Linux counts the starting process's peak memory in a child's ru_maxrss,
+    # because the child starts from that memory. So the binary's own peak is
+    # read from /proc while it runs, and wait4 gives its CPU time alone.
     peak_kib = None
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -701,6 +701,20 @@ def code_object_kind(name: str) -> str:
     return "other"
 
 
+def profile_frame(row: dict):
+    """Return a `measure` row's profile as a table of code objects and kinds.
+
+    The columns are ``code_object``, ``seconds`` and ``kind``
+    (`code_object_kind`).
+    """
+    # Imported here: the worker processes import this module and stay light.
+    import pandas as pd
+
+    frame = pd.DataFrame(row["profile"], columns=["code_object", "seconds"])
+    frame["kind"] = frame["code_object"].map(code_object_kind)
+    return frame
+
+
 def profile_growth(small: dict, large: dict):
     """Return how each kind of code object grows between two sizes of a network.
 
@@ -732,11 +746,10 @@ def profile_growth(small: dict, large: dict):
             f"Cannot compare profiles of {small['synapses']} and "
             f"{large['synapses']} synapses: give the smaller network first."
         )
-    seconds = {}
-    for label, row in (("seconds_small", small), ("seconds_large", large)):
-        frame = pd.DataFrame(row["profile"], columns=["code_object", "seconds"])
-        frame["kind"] = frame["code_object"].map(code_object_kind)
-        seconds[label] = frame.groupby("kind")["seconds"].sum()
+    seconds = {
+        label: profile_frame(row).groupby("kind")["seconds"].sum()
+        for label, row in (("seconds_small", small), ("seconds_large", large))
+    }
     table = pd.DataFrame(seconds).fillna(0.0)
     table.loc["all"] = table.sum()
     table["growth"] = table["seconds_large"] / table["seconds_small"]

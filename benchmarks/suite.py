@@ -82,11 +82,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import (  # noqa: E402
     COLUMNS,
-    code_object_kind,
     fit_exponent,
     in_worker,
     keep_fastest,
     measure,
+    profile_frame,
     profile_growth,
     rerun_binary,
 )
@@ -845,13 +845,10 @@ def profile_sweep(settings: Settings, work: Path, out: Path):
             return
         rows.append(row)
 
-    frames = []
-    for row in rows:
-        frame = pd.DataFrame(row["profile"], columns=["code_object", "seconds"])
-        frame["kind"] = frame["code_object"].map(code_object_kind)
-        frame["neurons"] = row["neurons"]
-        frame["synapses"] = row["synapses"]
-        frames.append(frame)
+    frames = [
+        profile_frame(row).assign(neurons=row["neurons"], synapses=row["synapses"])
+        for row in rows
+    ]
     write_csv(pd.concat(frames, ignore_index=True), out / "profile_sweep.csv")
 
     small, large = rows
