@@ -45,12 +45,19 @@ def non_negative_int(text: str) -> int:
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--device``, the Brian2 device of a training command."""
+    """Add ``--device`` and ``--precision`` of a command's simulation."""
     parser.add_argument(
         "--device",
         choices=devices.DEVICES,
         default="cpp_standalone",
         help="Brian2 device (default: cpp_standalone)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=tuple(devices.PRECISIONS),
+        default="double",
+        help="storage of the floating-point state (default double; single as "
+        "the reference implementation, faster for large networks)",
     )
 
 
@@ -113,6 +120,7 @@ def training_arguments(options: dict, build_dir) -> dict:
     return {
         "epochs": options["epochs"],
         "device_name": options["device"],
+        "precision": options["precision"],
         "block_epochs": options["block_epochs"],
         "zero_stop": options["zero_stop"],
         "resume": not options["fresh"],

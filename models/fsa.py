@@ -252,6 +252,7 @@ def train_fsa(
     build_dir=None,
     resume: bool = True,
     progress: bool = True,
+    precision: str = "double",
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
@@ -275,6 +276,7 @@ def train_fsa(
         build_dir=build_dir,
         resume=resume,
         progress=progress,
+        precision=precision,
     )
 
 

@@ -442,6 +442,7 @@ def run_network(
     resume: bool = True,
     progress: bool = False,
     spec_overrides: dict | None = None,
+    precision: str = "double",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train the spiking or rate-code network one epoch per block.
 
@@ -503,6 +504,7 @@ def run_network(
             # train would count epochs within each call ("epoch 3/3"), so
             # this loop reports them against the whole run instead.
             progress=False,
+            precision=precision,
         )
         elapsed = time.perf_counter() - start
         if epoch not in walls:
@@ -665,6 +667,7 @@ def _train_seed(item: tuple, build_dir) -> pd.DataFrame:
             "build_dir": build_dir,
             "resume": not options["fresh"],
             "progress": not options["quiet"],
+            "precision": options["precision"],
         }
     curve, _ = run_learner(
         options["learner"],

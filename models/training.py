@@ -306,18 +306,19 @@ def _check_finite(network: LayeredNetwork, records: dict, first_epoch, per_epoch
         )
 
 
-def _select(device_name: str, build_dir):
-    """Make ``device_name`` the active device with dt = 1 ms."""
+def _select(device_name: str, build_dir, precision: str):
+    """Make ``device_name`` the active device with dt = 1 ms and ``precision``."""
     # Brian2 objects of an earlier network stay alive until the cycle
     # collector runs, and their names would make Brian2 number the new code
     # objects ("..._1"), which changes the generated sources.
     gc.collect()
     if build_dir is None and device_name not in devices.STANDALONE_DEVICES:
         devices.reset_device()
+        devices.set_precision(precision)
         if device_name != "runtime":
             prefs.codegen.target = device_name
     else:
-        devices.select_device(device_name, build_dir)
+        devices.select_device(device_name, build_dir, precision=precision)
     defaultclock.dt = 1 * ms
 
 
@@ -326,7 +327,7 @@ def _select(device_name: str, build_dir):
 _last_build: dict = {}
 
 
-def _standalone_network(spec, schedule, state, device_name, directory):
+def _standalone_network(spec, schedule, state, device_name, directory, precision):
     """Return a built standalone network for ``spec``, reusing the last one.
 
     Brian2 can hold one standalone project per process. When the last network
@@ -342,6 +343,7 @@ def _standalone_network(spec, schedule, state, device_name, directory):
         schedule.timing,
         device_name,
         str(directory),
+        precision,
     )
     current = get_device()
     if (
@@ -353,7 +355,7 @@ def _standalone_network(spec, schedule, state, device_name, directory):
         return _last_build["network"], {"compile_s": 0.0, "reused": True}
 
     _last_build.clear()
-    _select(device_name, directory)
+    _select(device_name, directory, precision)
     seed_noise(NOISE_SEED)
     network = LayeredNetwork(spec, schedule, state)
     network.network.run(schedule.duration)
@@ -378,6 +380,7 @@ def train(
     progress: bool = True,
     stop_after_blocks: int | None = None,
     table_prefix: str = "",
+    precision: str = "double",
 ) -> TrainingResult:
     """Train ``spec`` on ``task`` until ``zero_stop`` zero-error epochs in a row.
 
@@ -414,12 +417,15 @@ def train(
     table_prefix : str
         Prefix of the names of the trial and epoch tables in ``out``, for
         callers that write their own ``epochs.csv``.
+    precision : {"double", "single"}
+        Storage of the network's floating-point state
+        (`models.devices.PRECISIONS`); single as the reference implementation.
 
     Raises
     ------
     ValueError
-        For a negative number of epochs, an unknown device, or patterns that do
-        not fit the network.
+        For a negative number of epochs, an unknown device or precision, or
+        patterns that do not fit the network.
     CheckpointError
         With ``resume``, for a checkpoint in ``out`` that another configuration
         or an older version of the network code wrote.
@@ -436,6 +442,11 @@ def train(
         raise ValueError(
             f"Unknown device {device_name!r}; valid devices: {list(devices.DEVICES)}."
         )
+    if precision not in devices.PRECISIONS:
+        raise ValueError(
+            f"Unknown precision {precision!r}; valid precisions: "
+            f"{list(devices.PRECISIONS)}."
+        )
     task.check(spec)
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None
@@ -451,6 +462,9 @@ def train(
         "timing": [float(timing.minus / ms), float(timing.plus / ms)],
         "device": device_name,
     }
+    if precision != "double":
+        # Only then, so that checkpoints from before the option still resume.
+        settings["precision"] = precision
     if task.lrate_sched is not None:
         # A resumed run must keep the schedule; its first 100 epochs stand for it.
         settings["lrate_sched"] = [float(task.lrate_sched(e)) for e in range(1, 101)]
@@ -500,7 +514,7 @@ def train(
         block_start = time.perf_counter()
         if device_name not in devices.STANDALONE_DEVICES:
             # Runtime targets rebuild the objects for every block.
-            _select(device_name, build_dir)
+            _select(device_name, build_dir, precision)
             seed_noise(NOISE_SEED)
             network = LayeredNetwork(spec, schedule, state)
             network.network.run(schedule.duration, report="text" if progress else None)
@@ -511,7 +525,7 @@ def train(
                     or (out / "build" if out is not None else tempfile.mkdtemp())
                 ).resolve()
                 built, compiled = _standalone_network(
-                    spec, schedule, state, device_name, directory
+                    spec, schedule, state, device_name, directory, precision
                 )
                 timings["compile_s"] = compiled["compile_s"]
                 timings["reused_binary"] = compiled["reused"]

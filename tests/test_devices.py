@@ -106,6 +106,7 @@ def test_select_unknown_name(tmp_path):
             {"cuda_compute_capability": 3.5},
             "Invalid cuda_compute_capability 3.5",
         ),
+        ("numpy", {"precision": "half"}, "Invalid precision 'half'.*'single'"),
     ],
 )
 def test_select_invalid_option(tmp_path, name, option, message):
@@ -138,6 +139,29 @@ def test_select_sets_and_resets_prefs(tmp_path):
         assert brian2.prefs.codegen.cpp.extra_compile_args_gcc == ["-O1"]
     finally:
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = caller_gcc_args
+
+
+@pytest.mark.standalone
+def test_single_precision_state_in_cpp_standalone(tmp_path):
+    devices.select_device("cpp_standalone", tmp_path / "cpp", precision="single")
+    net, objs = _build_model()
+    net.run(DURATION)
+    assert objs["neurons"].variables["v"].dtype == np.float32
+    assert objs["recurrent"].variables["w"].dtype == np.float32
+    devices.build_and_run(tmp_path / "cpp", with_output=False)
+
+    # The binary computes w * 0.9 in double and stores it as float32, three
+    # times; a binary that wrote float64 would be read back as other numbers.
+    expected = np.float32(W_START)
+    for _ in range(3):
+        expected = np.float32(np.float64(expected) * 0.9)
+    w = objs["recurrent"].w[:]
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(w, expected)
+    assert len(objs["spikes"].i[:]) > 0
+
+    devices.reset_device()
+    assert brian2.prefs.core.default_float_dtype is np.float64
 
 
 def test_run_args_capital_string():

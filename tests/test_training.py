@@ -54,6 +54,18 @@ def test_resume_with_other_settings_raises(tmp_path):
     assert "spec:" not in str(error.value)
 
 
+def test_resume_with_other_precision_raises(tmp_path):
+    spec = ra25.ra25_spec()
+    task = ra25.ra25_task()
+    out = tmp_path / "run"
+    options = dict(block_epochs=1, device_name="numpy", out=out, seed=1)
+    train(spec, task, epochs=1, precision="single", **options)
+    with pytest.raises(CheckpointError, match=r"precision: saved \.\.\.\"single\""):
+        train(spec, task, epochs=2, **options)
+    with pytest.raises(ValueError, match="Unknown precision 'half'"):
+        train(spec, task, epochs=2, precision="half", **options)
+
+
 def test_old_checkpoint_format_stops_command(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
