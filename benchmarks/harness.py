@@ -48,6 +48,7 @@ COLUMNS = (
     "neurons",
     "synapses",
     "fan_in",
+    "precision",
     "trials",
     "repeats",
     "simulated_s",
@@ -425,6 +426,7 @@ def measure(
     options: dict,
     profile: bool = False,
     compile_only: bool = False,
+    precision: str = "double",
 ) -> dict:
     """Build a benchmark network on ``target``, run it and return one measurement.
 
@@ -449,6 +451,8 @@ def measure(
         as ``profile``: a list of (name, seconds).
     compile_only : bool
         Standalone targets: generate and compile, do not run the binary.
+    precision : {"double", "single"}
+        Storage of the floating-point state (`models.devices.PRECISIONS`).
 
     Returns
     -------
@@ -471,7 +475,7 @@ def measure(
         raise ValueError(
             f"Invalid network kind {network_kind!r}: use 'mnist' or 'sparse'."
         )
-    devices.select_device(target, build_dir)
+    devices.select_device(target, build_dir, precision=precision)
     # The training runs of the package use a 1-ms step.
     defaultclock.dt = 1 * ms
     seed_noise(0)
@@ -500,6 +504,7 @@ def measure(
         "neurons": int(sum(len(g) for g in groups.values())),
         "synapses": n_synapses,
         "fan_in": options.get("fan_in"),
+        "precision": precision,
         "trials": n_trials,
         "build_s": build_s,
         "compile_s": None,

@@ -59,6 +59,7 @@ Usage::
     python benchmarks/suite.py --parts sweep   # one part only
     python benchmarks/suite.py --full --parts sweep --sweep-sizes 3000,30000,300000
     python benchmarks/suite.py --parts sweep --no-dense --repeats 1
+    python benchmarks/suite.py --parts sweep --precision single   # float32 state
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ from models.files import write_atomic, write_csv  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 PARTS = ("mnist", "sweep", "compile", "parallel", "profile")
+
+#: The names of `models.devices.PRECISIONS`, written out so that this process
+#: does not import Brian2: Linux counts its memory in the peak of every child.
+PRECISIONS = ("double", "single")
 
 #: Limits of the targets: name -> (limit, "min" or "max").
 TARGETS = {
@@ -146,6 +151,10 @@ class Settings:
         Largest C++ standalone sizes that the exponent is fitted to.
     ra25_epochs : int
         Epochs of each ra25 run of the parallel part (no early stop).
+    precision : {"double", "single"}
+        Storage of the floating-point state in the parts mnist, sweep and
+        profile (`models.devices.PRECISIONS`). The parts compile and
+        parallel train with the package's default, double.
     """
 
     train_size: int = 20
@@ -161,6 +170,7 @@ class Settings:
     sweep_trials: int = 5
     fit_points: int = 3
     ra25_epochs: int = 30
+    precision: str = "double"
 
     def __post_init__(self):
         integers = (
@@ -192,6 +202,11 @@ class Settings:
             raise ValueError(
                 f"Invalid dense_fan_in {self.dense_fan_in}: the dense series needs "
                 f"another fan-in than fan_in ({self.fan_in})."
+            )
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"Invalid precision {self.precision!r}: use one of "
+                f"{', '.join(PRECISIONS)}."
             )
         smallest = min(self.sweep_sizes + self.dense_sizes)
         if smallest < 20:
@@ -332,6 +347,7 @@ def _measure_in_worker(
         target=target,
         build_dir=str(build_dir),
         options=options,
+        precision=settings.precision,
     )
     row.setdefault("target", target)
     row.setdefault("network", network)
@@ -425,7 +441,8 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
     frame = row_frame(rows)
     print(
         "\n== b. size sweep, cost = wall s per simulated s (C++ standalone: "
-        f"the fastest of {settings.repeats} runs of each binary, in rounds)"
+        f"the fastest of {settings.repeats} runs of each binary, in rounds; "
+        f"{settings.precision} precision)"
     )
     _print_rows(frame)
     fits = {}
@@ -789,6 +806,7 @@ def part_profile(settings: Settings, work: Path, out: Path, top: int = 12):
         build_dir=str(work / "profile"),
         options=options,
         profile=True,
+        precision=settings.precision,
     )
     print("\n== e. profile: MNIST network, C++ standalone, profile=True")
     if result["status"] != "ok":
@@ -838,6 +856,7 @@ def profile_sweep(settings: Settings, work: Path, out: Path):
                 "n_trials": settings.sweep_trials,
             },
             profile=True,
+            precision=settings.precision,
         )
         shutil.rmtree(work / f"profile_{neurons}_{fan_in}", ignore_errors=True)
         if row["status"] != "ok":
@@ -936,6 +955,13 @@ def main(argv=None) -> int:
         "(default 2; --full: 3)",
     )
     parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="double",
+        help="storage of the floating-point state in the parts mnist, sweep "
+        "and profile (default double; single as the reference implementation)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=REPO / "results" / "benchmarks",
@@ -952,6 +978,7 @@ def main(argv=None) -> int:
         changes["dense_sizes"] = ()
     if args.repeats is not None:
         changes["repeats"] = args.repeats
+    changes["precision"] = args.precision
     try:
         settings = dataclasses.replace(settings, **changes)
     except ValueError as error:

@@ -73,7 +73,9 @@ def test_sparse_network_has_fixed_fan_in():
     assert sum(int(f.sum()) for f in fan_out.values()) == n_synapses
 
 
-def measure_tiny_sparse(target: str, build_dir, timeout_s: float) -> dict:
+def measure_tiny_sparse(
+    target: str, build_dir, timeout_s: float, precision: str = "double"
+) -> dict:
     """Measure the 40-neuron sweep network (fan-in 10, 2 trials) in a worker."""
     return harness.in_worker(
         harness.measure,
@@ -82,6 +84,7 @@ def measure_tiny_sparse(target: str, build_dir, timeout_s: float) -> dict:
         target=target,
         build_dir=str(build_dir),
         options={"total": 40, "fan_in": 10, "n_trials": 2},
+        precision=precision,
     )
 
 
@@ -97,6 +100,14 @@ def test_measure_in_a_worker_counts_events(tmp_path):
     assert row["rate_input_hz"] > 0
     assert row["events"] > 0
     assert row["peak_rss_mib"] > 50
+    assert row["precision"] == "double"
+
+
+def test_measure_in_single_precision(tmp_path):
+    row = measure_tiny_sparse("numpy", tmp_path, timeout_s=120, precision="single")
+    assert row["status"] == "ok"
+    assert row["precision"] == "single"
+    assert row["events"] > 0
 
 
 def test_in_worker_reports_timeout_and_error():
@@ -295,6 +306,13 @@ def test_parse_parts_and_settings_errors():
         suite.Settings(repeats=0)
     with pytest.raises(ValueError, match="Invalid dense_fan_in 100"):
         suite.Settings(dense_fan_in=100)
+    with pytest.raises(ValueError, match="Invalid precision 'half'"):
+        suite.Settings(precision="half")
+
+    # The suite names the precisions without importing Brian2.
+    from models.devices import PRECISIONS
+
+    assert suite.PRECISIONS == tuple(PRECISIONS)
 
 
 def test_parse_sweep_sizes_and_errors(capsys):
