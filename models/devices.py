@@ -304,7 +304,8 @@ def select_device(
     _set_pref("devices.cpp_standalone.extra_make_args_unix", [f"-j{make_jobs}"])
     openmp = threads if name == "cpp_standalone" and threads > 1 else 0
     _set_pref("devices.cpp_standalone.openmp_threads", openmp)
-    # NOTE: single precision on cuda_standalone has not been compiled or run here.
+    # NOTE: single precision on cuda_standalone compiles with nvcc, but no GPU
+    # has run it yet.
     set_precision(precision)
 
     if name in _RUNTIME_TARGETS:
