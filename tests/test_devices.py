@@ -151,7 +151,7 @@ def test_single_precision_state_in_cpp_standalone(tmp_path):
     devices.build_and_run(tmp_path / "cpp", with_output=False)
 
     # The binary computes w * 0.9 in double and stores it as float32, three
-    # times; a binary that wrote float64 would be read back as other numbers.
+    # times. Had it written float64, Brian2 would read back other numbers.
     expected = np.float32(W_START)
     for _ in range(3):
         expected = np.float32(np.float64(expected) * 0.9)
