@@ -56,6 +56,7 @@ __all__ = [
     "cuda_toolkit_status",
     "gpu_available",
     "reset_device",
+    "check_precision",
     "select_device",
     "set_precision",
 ]
@@ -280,7 +281,7 @@ def select_device(
         raise ValueError(
             f"Invalid device name {name!r}. Use one of {', '.join(map(repr, DEVICES))}."
         )
-    _check_precision(precision)
+    check_precision(precision)
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"Invalid threads {threads!r}: use an integer >= 1.")
     if make_jobs is None:
@@ -334,11 +335,12 @@ def set_precision(precision):
     ValueError
         For an unknown precision.
     """
-    _check_precision(precision)
+    check_precision(precision)
     _set_pref("core.default_float_dtype", PRECISIONS[precision])
 
 
-def _check_precision(precision):
+def check_precision(precision):
+    """Raise ValueError unless ``precision`` is one of `PRECISIONS`."""
     if precision not in PRECISIONS:
         raise ValueError(
             f"Invalid precision {precision!r}. Use one of "

@@ -442,11 +442,7 @@ def train(
         raise ValueError(
             f"Unknown device {device_name!r}; valid devices: {list(devices.DEVICES)}."
         )
-    if precision not in devices.PRECISIONS:
-        raise ValueError(
-            f"Unknown precision {precision!r}; valid precisions: "
-            f"{list(devices.PRECISIONS)}."
-        )
+    devices.check_precision(precision)
     task.check(spec)
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None

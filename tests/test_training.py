@@ -62,7 +62,7 @@ def test_resume_with_other_precision_raises(tmp_path):
     train(spec, task, epochs=1, precision="single", **options)
     with pytest.raises(CheckpointError, match=r"precision: saved \.\.\.\"single\""):
         train(spec, task, epochs=2, **options)
-    with pytest.raises(ValueError, match="Unknown precision 'half'"):
+    with pytest.raises(ValueError, match="Invalid precision 'half'"):
         train(spec, task, epochs=2, precision="half", **options)
 
 
