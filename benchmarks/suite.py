@@ -40,6 +40,13 @@ profile
     the CPU time of each kind of code object (neuron update, spike
     propagation, learning, pool sums) at both sizes and its growth exponent,
     which shows the part of the cost that grows faster than the synapses.
+precision
+    C++ standalone in double and in single precision (float32 state, as in
+    the reference implementation): the MNIST network and the fixed fan-in
+    sweep network at the sizes its exponent is fitted to, every binary run
+    in rounds over all of them. Prints the single / double ratios of wall
+    time, loop CPU time and binary peak memory, and the sweep's exponent in
+    each precision.
 
 Every measurement runs in its own worker process (see `harness`). The
 targets of one part are measured one after the other in the same command,
@@ -49,12 +56,12 @@ compile times are measured every run. The Cython cache is kept in
 ``OUT/runtime_build`` so that a later run does not compile it again; the
 first run fills it (several minutes). Results: ``OUT/mnist.csv``,
 ``OUT/sweep.csv``, ``OUT/sweep.png``, ``OUT/profile.csv``,
-``OUT/profile_sweep.csv`` and ``OUT/targets.csv`` (one row per target:
+``OUT/profile_sweep.csv``, ``OUT/precision.csv`` and ``OUT/targets.csv`` (one row per target:
 value, limit, met), all written atomically.
 
 Usage::
 
-    python benchmarks/suite.py                 # quick, about 15 min on 2 CPUs
+    python benchmarks/suite.py                 # quick, about 20 min on 2 CPUs
     python benchmarks/suite.py --full          # larger sizes, longer runs
     python benchmarks/suite.py --parts sweep   # one part only
     python benchmarks/suite.py --full --parts sweep --sweep-sizes 3000,30000,300000
@@ -96,7 +103,7 @@ from models.files import write_atomic, write_csv  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-PARTS = ("mnist", "sweep", "compile", "parallel", "profile")
+PARTS = ("mnist", "sweep", "compile", "parallel", "profile", "precision")
 
 #: The names of `models.devices.PRECISIONS`, written out so that this process
 #: does not import Brian2: Linux counts its memory in the peak of every child.
@@ -435,7 +442,7 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
                 if standalone and row["status"] == "ok":
                     binaries[len(rows) - 1] = build_dir
             write_csv(row_frame(rows), out / "sweep.csv")
-        _repeat_binaries(rows, binaries, settings.repeats, fan_in)
+        _repeat_binaries(rows, binaries, settings.repeats, f"sweep: fan-in {fan_in}")
         write_csv(row_frame(rows), out / "sweep.csv")
 
     frame = row_frame(rows)
@@ -477,19 +484,19 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
     return rows, target_rows
 
 
-def _repeat_binaries(rows: list, binaries: dict, repeats: int, fan_in: int):
+def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
     """Run the compiled binaries of one series again, in rounds over the sizes.
 
-    ``binaries`` maps an index of ``rows`` to its build directory. Each round
-    runs every binary once, so that a slow spell of the shared machine falls
-    on all sizes alike. Each row then keeps its fastest run
+    ``binaries`` maps an index of ``rows`` to its build directory; ``label``
+    starts the progress lines. Each round runs every binary once, so that a
+    slow spell of the shared machine falls on all sizes alike. Each row then keeps its fastest run
     (`harness.keep_fastest`). The build directories are removed afterwards,
     because their arrays take about 100 bytes per synapse on disk.
     """
     runs = {index: [] for index in binaries}
     failed = set()
     for round_number in range(2, repeats + 1):
-        progress(f"sweep: fan-in {fan_in}, run {round_number} of {repeats} ...")
+        progress(f"{label}, run {round_number} of {repeats} ...")
         for index, build_dir in binaries.items():
             if index in failed:
                 continue
@@ -498,7 +505,7 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, fan_in: int):
             except (OSError, subprocess.CalledProcessError) as error:
                 # The first run succeeded, so its row stays valid.
                 failed.add(index)
-                progress(f"sweep: run again of {build_dir} failed ({error})")
+                progress(f"{label}: run again of {build_dir} failed ({error})")
     for index, build_dir in binaries.items():
         rows[index] = keep_fastest(rows[index], runs[index])
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -881,6 +888,109 @@ def profile_sweep(settings: Settings, work: Path, out: Path):
         print(growth.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 
 
+# -- f. single against double precision ----------------------------------------
+
+
+def part_precision(settings: Settings, work: Path, out: Path):
+    """Measure C++ standalone in both precisions; write precision.csv.
+
+    The MNIST network and the fixed fan-in sweep network at the sizes its
+    exponent is fitted to, each compiled once per precision of `PRECISIONS`.
+    Every binary then runs ``settings.repeats`` times in rounds over all of
+    them, so that a slow spell of the machine falls on both precisions alike,
+    and the fastest run counts. Prints the single / double ratios of each
+    network and the sweep's exponent in each precision. Returns the rows.
+    """
+    cases = [
+        (
+            "mnist",
+            {
+                "train_size": settings.train_size,
+                "test_size": settings.test_size,
+                "hidden": settings.hidden,
+            },
+        )
+    ]
+    for neurons in sorted(settings.sweep_sizes)[-settings.fit_points :]:
+        options = {
+            "total": neurons,
+            "fan_in": settings.fan_in,
+            "n_trials": settings.sweep_trials,
+        }
+        cases.append(("sparse", options))
+
+    rows = []
+    binaries = {}
+    for network, options in cases:
+        for precision in PRECISIONS:
+            neurons = options.get("total", 784 + settings.hidden + 10)
+            name = f"{network}_{neurons}_{precision}"
+            label = f"precision: {network} network, {neurons} neurons, {precision}"
+            progress(f"{label} ...")
+            build_dir = work / f"precision_{name}"
+            row = in_worker(
+                measure,
+                network_kind=network,
+                target="cpp_standalone",
+                build_dir=str(build_dir),
+                options=options,
+                precision=precision,
+            )
+            row.setdefault("network", network)
+            row.setdefault("precision", precision)
+            rows.append(row)
+            progress(f"{label}: {_summary(row)}")
+            if row["status"] == "ok":
+                binaries[len(rows) - 1] = build_dir
+    _repeat_binaries(rows, binaries, settings.repeats, "precision")
+    frame = row_frame(rows)
+    write_csv(frame, out / "precision.csv")
+
+    print(
+        "\n== f. single against double precision, C++ standalone (the fastest of "
+        f"{settings.repeats} runs of each binary, in rounds)"
+    )
+    table = precision_ratios(frame)
+    with pd.option_context("display.width", 160):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    sweep = frame[(frame["network"] == "sparse") & (frame["status"] == "ok")]
+    for precision, group in sweep.groupby("precision"):
+        if len(group) >= 2:
+            exponent = fit_exponent(group["synapses"], group["cost"])
+            cpu = fit_exponent(group["synapses"], group["cpu_cost"])
+            print(
+                f"sweep exponent, fan-in {settings.fan_in}, {precision}: "
+                f"{exponent:.4f} (loop CPU time {cpu:.4f})"
+            )
+    return rows
+
+
+def precision_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return single / double ratios of each network and size in ``frame``.
+
+    One row per network and neuron count measured in both precisions: the
+    ratio of wall time (``run_s``), of the simulation loop's CPU time and of
+    the binary's peak memory. A ratio below 1 means single precision is
+    cheaper.
+    """
+    ok = frame[frame["status"] == "ok"]
+    columns = {"run_s": "run", "loop_cpu_s": "loop_cpu", "binary_rss_mib": "memory"}
+    rows = []
+    for (network, neurons), group in ok.groupby(["network", "neurons"], sort=False):
+        by_precision = group.set_index("precision")
+        if not {"single", "double"} <= set(by_precision.index):
+            continue
+        row = {"network": network, "neurons": neurons}
+        for column, name in columns.items():
+            single = by_precision.loc["single", column]
+            double = by_precision.loc["double", column]
+            row[f"{name}_single"] = single
+            row[f"{name}_double"] = double
+            row[f"{name}_ratio"] = single / double
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # -- command line ---------------------------------------------------------------
 
 
@@ -1001,6 +1111,8 @@ def main(argv=None) -> int:
             targets += part_parallel(settings, work)
         if "profile" in args.parts:
             part_profile(settings, work, out)
+        if "precision" in args.parts:
+            part_precision(settings, work, out)
 
     print(f"\n== targets ({time.perf_counter() - start:.0f} s for the suite)")
     for row in targets:

@@ -274,11 +274,108 @@ def test_failed_rerun_keeps_the_first_run(tmp_path, capsys):
         "events": 10,
     }
     rows = [row]
-    suite._repeat_binaries(rows, {0: tmp_path / "missing"}, repeats=3, fan_in=100)
+    suite._repeat_binaries(rows, {0: tmp_path / "missing"}, repeats=3, label="sweep")
     assert rows[0]["repeats"] == 1
     assert rows[0]["run_s"] == 1.0
     assert rows[0]["cost"] == pytest.approx(0.5)
     assert "failed" in capsys.readouterr().err
+
+
+def _fake_precision_worker(function, *, network_kind, precision, options, **_):
+    """Return a measurement row whose cost grows as the synapses, 20 % less in single."""
+    neurons = options.get("total", 1050)
+    synapses = 100 * neurons
+    run_s = 1e-5 * synapses * (0.8 if precision == "single" else 1.0)
+    return {
+        "status": "ok",
+        "network": network_kind,
+        "target": "cpp_standalone",
+        "neurons": neurons,
+        "synapses": synapses,
+        "precision": precision,
+        "run_s": run_s,
+        "loop_cpu_s": run_s / 2,
+        "binary_cpu_s": run_s,
+        "simulated_s": 1.0,
+        "speed": 1.0 / run_s,
+        "prepare_s": 1.0,
+        "events": 10,
+        "repeats": 1,
+    }
+
+
+def _fake_rerun(build_dir):
+    """Return a slower second run, with less memory in single precision."""
+    single = str(build_dir).endswith("_single")
+    return {
+        "run_s": 100.0,
+        "loop_cpu_s": 99.0,
+        "binary_cpu_s": 100.0,
+        "binary_rss_mib": 80.0 if single else 100.0,
+    }
+
+
+def test_part_precision_measures_both_precisions(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(suite, "in_worker", _fake_precision_worker)
+    monkeypatch.setattr(suite, "rerun_binary", _fake_rerun)
+    settings = suite.Settings(
+        sweep_sizes=(100, 1000, 3000, 10_000), fit_points=3, repeats=2
+    )
+    rows = suite.part_precision(settings, tmp_path, tmp_path)
+
+    frame = pd.read_csv(tmp_path / "precision.csv")
+    assert len(rows) == len(frame) == 8
+    assert sorted(frame["neurons"].unique()) == [1000, 1050, 3000, 10_000]
+    assert (frame.groupby("neurons")["precision"].nunique() == 2).all()
+    # The fastest run of each binary counts: the first, not the slow rerun.
+    assert (frame["repeats"] == 2).all()
+    assert (frame["run_s_max"] == 100.0).all()
+
+    ratios = suite.precision_ratios(frame)
+    assert len(ratios) == 4
+    assert ratios["run_ratio"].to_numpy() == pytest.approx(0.8)
+    assert ratios["loop_cpu_ratio"].to_numpy() == pytest.approx(0.8)
+    assert ratios["memory_ratio"].to_numpy() == pytest.approx(0.8)
+    printed = capsys.readouterr().out
+    assert "sweep exponent, fan-in 100, single: 1.0000" in printed
+    assert "sweep exponent, fan-in 100, double: 1.0000" in printed
+
+
+def test_precision_ratios_skip_networks_measured_once():
+    rows = [
+        {
+            "network": "sparse",
+            "neurons": 100,
+            "precision": precision,
+            "status": "ok",
+            "run_s": seconds,
+            "loop_cpu_s": seconds,
+            "binary_rss_mib": seconds,
+        }
+        for precision, seconds in (("double", 2.0), ("single", 1.0))
+    ]
+    rows.append(
+        {
+            "network": "sparse",
+            "neurons": 300,
+            "precision": "single",
+            "status": "ok",
+            "run_s": 1.0,
+            "loop_cpu_s": 1.0,
+            "binary_rss_mib": 1.0,
+        }
+    )
+    rows.append(
+        {
+            "network": "sparse",
+            "neurons": 300,
+            "precision": "double",
+            "status": "error: x",
+        }
+    )
+    ratios = suite.precision_ratios(suite.row_frame(rows))
+    assert ratios["neurons"].tolist() == [100]
+    assert ratios["run_ratio"].tolist() == [0.5]
 
 
 def test_target_rows_compare_with_their_limits():
