@@ -56,8 +56,8 @@ compile times are measured every run. The Cython cache is kept in
 ``OUT/runtime_build`` so that a later run does not compile it again; the
 first run fills it (several minutes). Results: ``OUT/mnist.csv``,
 ``OUT/sweep.csv``, ``OUT/sweep.png``, ``OUT/profile.csv``,
-``OUT/profile_sweep.csv``, ``OUT/precision.csv`` and ``OUT/targets.csv`` (one row per target:
-value, limit, met), all written atomically.
+``OUT/profile_sweep.csv``, ``OUT/precision.csv`` and ``OUT/targets.csv``
+(one row per target: value, limit, met), all written atomically.
 
 Usage::
 
@@ -161,7 +161,8 @@ class Settings:
     precision : {"double", "single"}
         Storage of the floating-point state in the parts mnist, sweep and
         profile (`models.devices.PRECISIONS`). The parts compile and
-        parallel train with the package's default, double.
+        parallel train with the package's default, double, and the part
+        precision measures both.
     """
 
     train_size: int = 20
@@ -489,9 +490,10 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
 
     ``binaries`` maps an index of ``rows`` to its build directory; ``label``
     starts the progress lines. Each round runs every binary once, so that a
-    slow spell of the shared machine falls on all sizes alike. Each row then keeps its fastest run
-    (`harness.keep_fastest`). The build directories are removed afterwards,
-    because their arrays take about 100 bytes per synapse on disk.
+    slow spell of the shared machine falls on all sizes alike. Each row then
+    keeps its fastest run (`harness.keep_fastest`). The build directories are
+    removed afterwards, because their arrays take about 100 bytes per synapse
+    on disk.
     """
     runs = {index: [] for index in binaries}
     failed = set()
@@ -923,11 +925,13 @@ def part_precision(settings: Settings, work: Path, out: Path):
     binaries = {}
     for network, options in cases:
         for precision in PRECISIONS:
-            neurons = options.get("total", 784 + settings.hidden + 10)
-            name = f"{network}_{neurons}_{precision}"
-            label = f"precision: {network} network, {neurons} neurons, {precision}"
+            if network == "sparse":
+                size = f"{options['total']} neurons"
+            else:
+                size = f"hidden {settings.hidden}"
+            label = f"precision: {network} network, {size}, {precision}"
             progress(f"{label} ...")
-            build_dir = work / f"precision_{name}"
+            build_dir = work / f"precision_{len(rows)}_{precision}"
             row = in_worker(
                 measure,
                 network_kind=network,

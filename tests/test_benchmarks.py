@@ -282,7 +282,7 @@ def test_failed_rerun_keeps_the_first_run(tmp_path, capsys):
 
 
 def _fake_precision_worker(function, *, network_kind, precision, options, **_):
-    """Return a measurement row whose cost grows as the synapses, 20 % less in single."""
+    """Return a row whose cost grows as the synapses, 20 % less in single."""
     neurons = options.get("total", 1050)
     synapses = 100 * neurons
     run_s = 1e-5 * synapses * (0.8 if precision == "single" else 1.0)
