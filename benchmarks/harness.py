@@ -263,6 +263,15 @@ SPARSE_PROJECTIONS = (
 SPARSE_PATTERNS = 10
 
 
+def sparse_synapses(total: int, fan_in: int) -> int:
+    """Return the number of spike-driven synapses of `sparse_network`."""
+    sizes = layer_sizes(total)
+    return sum(
+        min(fan_in, sizes[sender]) * sizes[receiver]
+        for sender, receiver, _ in SPARSE_PROJECTIONS
+    )
+
+
 def _fixed_fan_in(n_send: int, n_receive: int, fan_in: int, rng) -> tuple:
     """Draw ``fan_in`` distinct senders for every receiver.
 

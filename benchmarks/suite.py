@@ -97,6 +97,7 @@ from harness import (  # noqa: E402
     profile_frame,
     profile_growth,
     rerun_binary,
+    sparse_synapses,
 )
 
 from models.files import write_atomic, write_csv  # noqa: E402
@@ -108,6 +109,11 @@ PARTS = ("mnist", "sweep", "compile", "parallel", "profile", "precision")
 #: The names of `models.devices.PRECISIONS`, written out so that this process
 #: does not import Brian2: Linux counts its memory in the peak of every child.
 PRECISIONS = ("double", "single")
+
+#: Disk space of a compiled sweep project per synapse, in bytes: its static
+#: arrays and the arrays Brian2 writes at the end of a run. An estimate, rounded
+#: up from 2.7 GB read and 6.1 GB written at 9x10^7 synapses in double precision.
+DISK_BYTES_PER_SYNAPSE = 100
 
 #: Limits of the targets: name -> (limit, "min" or "max").
 TARGETS = {
@@ -416,6 +422,21 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
         series.append((settings.dense_fan_in, settings.dense_sizes))
     for fan_in, sizes in series:
         binaries = {}
+        shortage = disk_shortage(work, sizes, fan_in)
+        if shortage:
+            progress(f"sweep: fan-in {fan_in} skipped: {shortage}")
+            rows += [
+                {
+                    "target": "cpp_standalone",
+                    "network": "sparse",
+                    "neurons": neurons,
+                    "fan_in": fan_in,
+                    "status": f"skipped: {shortage}",
+                }
+                for neurons in sizes
+            ]
+            write_csv(row_frame(rows), out / "sweep.csv")
+            continue
         for neurons in sizes:
             options = {
                 "total": neurons,
@@ -513,6 +534,24 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
         shutil.rmtree(build_dir, ignore_errors=True)
 
 
+def disk_shortage(work: Path, sizes, fan_in: int, copies: int = 1) -> str | None:
+    """Return why the projects of a sweep series would not fit on disk, or None.
+
+    A series keeps its compiled projects in ``work`` until its rounds are
+    done, ``copies`` of each size (`DISK_BYTES_PER_SYNAPSE` per synapse).
+    """
+    synapses = sum(sparse_synapses(neurons, fan_in) for neurons in sizes)
+    needed = copies * synapses * DISK_BYTES_PER_SYNAPSE
+    free = shutil.disk_usage(work).free
+    if needed <= free:
+        return None
+    return (
+        f"its projects need about {needed / 1e9:.1f} GB but {work} has "
+        f"{free / 1e9:.1f} GB free; set TMPDIR to a larger disk, or choose "
+        "smaller sizes (--sweep-sizes, --dense-sizes, --no-dense)"
+    )
+
+
 def sweep_exponent(frame: pd.DataFrame, points: int, fan_in: int | None = None):
     """Fit the cost exponent of the largest C++ standalone sizes.
 
@@ -570,7 +609,8 @@ def plot_sweep(frame: pd.DataFrame, fits: dict, path: Path):
     axes.set_xlabel("synapses")
     axes.set_ylabel("cost (wall s per simulated s)")
     axes.set_title("Sparse XCAL network; dashed: fitted power law, exponent")
-    axes.legend(fontsize=8)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
     figure.tight_layout()
     write_atomic(path, lambda handle: figure.savefig(handle, format="png"), binary=True)
     plt.close(figure)
@@ -920,6 +960,12 @@ def part_precision(settings: Settings, work: Path, out: Path):
             "n_trials": settings.sweep_trials,
         }
         cases.append(("sparse", options))
+
+    fitted = [options["total"] for network, options in cases[1:]]
+    shortage = disk_shortage(work, fitted, settings.fan_in, copies=len(PRECISIONS))
+    if shortage:
+        progress(f"precision: sweep network skipped: {shortage}")
+        cases = cases[:1]
 
     rows = []
     binaries = {}

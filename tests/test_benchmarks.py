@@ -1,6 +1,7 @@
 """Smoke tests of the benchmark scripts at tiny sizes; no timing is asserted."""
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -376,6 +377,37 @@ def test_precision_ratios_skip_networks_measured_once():
     ratios = suite.precision_ratios(suite.row_frame(rows))
     assert ratios["neurons"].tolist() == [100]
     assert ratios["run_ratio"].tolist() == [0.5]
+
+
+def test_sparse_synapses_counts_fixed_fan_in():
+    # 50 input, 40 hidden and 10 output neurons: input -> hidden and
+    # output -> hidden at fan-in min(20, sender), hidden -> output at 20.
+    assert harness.sparse_synapses(100, 20) == 20 * 40 + 20 * 10 + 10 * 40
+
+
+def test_disk_shortage_names_need_and_fix(monkeypatch, tmp_path):
+    free = 10**9
+    usage = shutil.disk_usage(tmp_path)._replace(free=free)
+    monkeypatch.setattr(suite.shutil, "disk_usage", lambda path: usage)
+    small = suite.disk_shortage(tmp_path, [100], fan_in=20)
+    assert small is None
+
+    message = suite.disk_shortage(tmp_path, [10**5, 10**6], fan_in=100, copies=2)
+    assert "need about 19.8 GB" in message
+    assert "1.0 GB free" in message
+    assert "--no-dense" in message
+
+
+def test_sweep_skips_a_series_without_disk(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(suite, "disk_shortage", lambda *args, **kwargs: "no disk")
+    settings = suite.Settings(
+        sweep_sizes=(2000, 3000), dense_sizes=(), fit_points=2, runtime_max_neurons=100
+    )
+    rows, targets = suite.part_sweep(settings, tmp_path, tmp_path, tmp_path)
+    assert [row["status"] for row in rows] == ["skipped: no disk"] * 2
+    assert len(pd.read_csv(tmp_path / "sweep.csv")) == 2
+    assert targets[0]["met"] is None
+    assert "fan-in 100 skipped: no disk" in capsys.readouterr().err
 
 
 def test_target_rows_compare_with_their_limits():
