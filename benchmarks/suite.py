@@ -23,7 +23,8 @@ sweep
     sizes of its series, and the fastest run counts. Writes ``sweep.csv``
     and ``sweep.png`` (cost in wall seconds per simulated second against
     synapses, log-log) and fits the exponent of the three largest sizes of
-    each series. Target: at most 1.1.
+    each series, and again to each round of runs alone (their spread shows
+    how far one run's verdict can move). Target: at most 1.1.
 compile
     Compile once: `models.training.train` on the MNIST network, then again
     with another seed and the same build directory in a new process (as a
@@ -416,6 +417,7 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
     ``settings.dense_fan_in`` over ``settings.dense_sizes`` (C++ standalone).
     """
     rows = []
+    rounds = {}
     capped = set()
     series = [(settings.fan_in, settings.sweep_sizes)]
     if settings.dense_sizes:
@@ -464,7 +466,9 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
                 if standalone and row["status"] == "ok":
                     binaries[len(rows) - 1] = build_dir
             write_csv(row_frame(rows), out / "sweep.csv")
-        _repeat_binaries(rows, binaries, settings.repeats, f"sweep: fan-in {fan_in}")
+        label = f"sweep: fan-in {fan_in}"
+        every_run = _repeat_binaries(rows, binaries, settings.repeats, label)
+        rounds[fan_in] = round_exponents(rows, every_run, settings.fit_points)
         write_csv(row_frame(rows), out / "sweep.csv")
 
     frame = row_frame(rows)
@@ -497,6 +501,12 @@ def part_sweep(settings: Settings, work: Path, out: Path, runtime_dir: Path):
             f"synapses): {exponent:.4f}, target <= 1.1 {verdict(target)}; the same "
             f"fit to the CPU time of the simulation loop: {cpu:.4f}"
         )
+        if len(rounds.get(fan_in, [])) > 1:
+            listed = ", ".join(f"{value:.4f}" for value in rounds[fan_in])
+            print(f"fan-in {fan_in}: the same fit to each round of runs: {listed}")
+            target["note"] += (
+                f"; rounds {min(rounds[fan_in]):.3f} to {max(rounds[fan_in]):.3f}"
+            )
     ok = frame[frame["status"] == "ok"]
     for target_name, group in ok.groupby("target"):
         if group["neurons"].nunique() > 1 and target_name != "cpp_standalone":
@@ -515,6 +525,12 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
     keeps its fastest run (`harness.keep_fastest`). The build directories are
     removed afterwards, because their arrays take about 100 bytes per synapse
     on disk.
+
+    Returns
+    -------
+    dict
+        Index of ``rows`` -> every run of that binary in order, the first run
+        (the row as measured) included, for `round_exponents`.
     """
     runs = {index: [] for index in binaries}
     failed = set()
@@ -529,9 +545,12 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
                 # The first run succeeded, so its row stays valid.
                 failed.add(index)
                 progress(f"{label}: run again of {build_dir} failed ({error})")
+    every_run = {}
     for index, build_dir in binaries.items():
+        every_run[index] = [rows[index]] + runs[index]
         rows[index] = keep_fastest(rows[index], runs[index])
         shutil.rmtree(build_dir, ignore_errors=True)
+    return every_run
 
 
 def disk_shortage(work: Path, sizes, fan_in: int, copies: int = 1) -> str | None:
@@ -550,6 +569,29 @@ def disk_shortage(work: Path, sizes, fan_in: int, copies: int = 1) -> str | None
         f"{free / 1e9:.1f} GB free; set TMPDIR to a larger disk, or choose "
         "smaller sizes (--sweep-sizes, --dense-sizes, --no-dense)"
     )
+
+
+def round_exponents(rows: list, every_run: dict, points: int) -> list[float]:
+    """Fit the cost exponent to each round of runs of the largest sizes.
+
+    ``every_run`` is the result of `_repeat_binaries`. Round r takes the r-th
+    run of each of the ``points`` rows with the most synapses. The spread of
+    these exponents shows how much one run's verdict can be trusted on a
+    noisy machine. Returns an empty list when fewer than two sizes ran.
+    """
+    largest = sorted(every_run, key=lambda index: rows[index]["synapses"])[-points:]
+    if len(largest) < 2:
+        return []
+    synapses = [rows[index]["synapses"] for index in largest]
+    n_rounds = min(len(every_run[index]) for index in largest)
+    exponents = []
+    for round_index in range(n_rounds):
+        cost = [
+            every_run[index][round_index]["run_s"] / rows[index]["simulated_s"]
+            for index in largest
+        ]
+        exponents.append(fit_exponent(synapses, cost))
+    return exponents
 
 
 def sweep_exponent(frame: pd.DataFrame, points: int, fan_in: int | None = None):
@@ -992,7 +1034,7 @@ def part_precision(settings: Settings, work: Path, out: Path):
             progress(f"{label}: {_summary(row)}")
             if row["status"] == "ok":
                 binaries[len(rows) - 1] = build_dir
-    _repeat_binaries(rows, binaries, settings.repeats, "precision")
+    every_run = _repeat_binaries(rows, binaries, settings.repeats, "precision")
     frame = row_frame(rows)
     write_csv(frame, out / "precision.csv")
 
@@ -1012,6 +1054,11 @@ def part_precision(settings: Settings, work: Path, out: Path):
                 f"sweep exponent, fan-in {settings.fan_in}, {precision}: "
                 f"{exponent:.4f} (loop CPU time {cpu:.4f})"
             )
+        runs = {index: every_run[index] for index in group.index if index in every_run}
+        by_round = round_exponents(rows, runs, settings.fit_points)
+        if len(by_round) > 1:
+            listed = ", ".join(f"{value:.4f}" for value in by_round)
+            print(f"sweep exponent, {precision}, each round of runs: {listed}")
     return rows
 
 

@@ -275,7 +275,10 @@ def test_failed_rerun_keeps_the_first_run(tmp_path, capsys):
         "events": 10,
     }
     rows = [row]
-    suite._repeat_binaries(rows, {0: tmp_path / "missing"}, repeats=3, label="sweep")
+    every_run = suite._repeat_binaries(
+        rows, {0: tmp_path / "missing"}, repeats=3, label="sweep"
+    )
+    assert len(every_run[0]) == 1
     assert rows[0]["repeats"] == 1
     assert rows[0]["run_s"] == 1.0
     assert rows[0]["cost"] == pytest.approx(0.5)
@@ -340,6 +343,24 @@ def test_part_precision_measures_both_precisions(monkeypatch, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "sweep exponent, fan-in 100, single: 1.0000" in printed
     assert "sweep exponent, fan-in 100, double: 1.0000" in printed
+    # The second round's reruns take 100 s at every size: exponent 0.
+    line = next(text for text in printed.splitlines() if "single, each round" in text)
+    first, second = (float(value) for value in line.split(": ")[1].split(", "))
+    assert first == pytest.approx(1.0)
+    assert second == pytest.approx(0.0, abs=1e-9)
+
+
+def test_round_exponents_fit_each_round():
+    rows = [{"synapses": n, "simulated_s": 2.0} for n in (10, 100, 1000)]
+    every_run = {
+        0: [{"run_s": 1.0}, {"run_s": 1.0}, {"run_s": 5.0}],
+        1: [{"run_s": 10.0}, {"run_s": 100.0}],
+        2: [{"run_s": 100.0}, {"run_s": 10_000.0}, {"run_s": 5.0}],
+    }
+    # The two largest sizes; the second size ran twice, so two rounds.
+    exponents = suite.round_exponents(rows, every_run, points=2)
+    assert exponents == pytest.approx([1.0, 2.0])
+    assert suite.round_exponents(rows, {2: every_run[2]}, points=2) == []
 
 
 def test_precision_ratios_skip_networks_measured_once():
