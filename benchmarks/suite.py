@@ -523,8 +523,8 @@ def _repeat_binaries(rows: list, binaries: dict, repeats: int, label: str):
     starts the progress lines. Each round runs every binary once, so that a
     slow spell of the shared machine falls on all sizes alike. Each row then
     keeps its fastest run (`harness.keep_fastest`). The build directories are
-    removed afterwards, because their arrays take about 100 bytes per synapse
-    on disk.
+    removed afterwards, because their arrays take about
+    `DISK_BYTES_PER_SYNAPSE` bytes per synapse on disk.
 
     Returns
     -------
@@ -982,8 +982,10 @@ def part_precision(settings: Settings, work: Path, out: Path):
     exponent is fitted to, each compiled once per precision of `PRECISIONS`.
     Every binary then runs ``settings.repeats`` times in rounds over all of
     them, so that a slow spell of the machine falls on both precisions alike,
-    and the fastest run counts. Prints the single / double ratios of each
-    network and the sweep's exponent in each precision. Returns the rows.
+    and the fastest run counts. The sweep network is left out when its
+    projects would not fit on disk (`disk_shortage`). Prints the single /
+    double ratios of each network and the sweep's exponent in each
+    precision. Returns the rows.
     """
     cases = [
         (
@@ -995,7 +997,12 @@ def part_precision(settings: Settings, work: Path, out: Path):
             },
         )
     ]
-    for neurons in sorted(settings.sweep_sizes)[-settings.fit_points :]:
+    fitted = sorted(settings.sweep_sizes)[-settings.fit_points :]
+    shortage = disk_shortage(work, fitted, settings.fan_in, copies=len(PRECISIONS))
+    if shortage:
+        progress(f"precision: sweep network skipped: {shortage}")
+        fitted = []
+    for neurons in fitted:
         options = {
             "total": neurons,
             "fan_in": settings.fan_in,
@@ -1003,20 +1010,14 @@ def part_precision(settings: Settings, work: Path, out: Path):
         }
         cases.append(("sparse", options))
 
-    fitted = [options["total"] for network, options in cases[1:]]
-    shortage = disk_shortage(work, fitted, settings.fan_in, copies=len(PRECISIONS))
-    if shortage:
-        progress(f"precision: sweep network skipped: {shortage}")
-        cases = cases[:1]
-
     rows = []
     binaries = {}
     for network, options in cases:
+        if network == "sparse":
+            size = f"{options['total']} neurons"
+        else:
+            size = f"hidden {settings.hidden}"
         for precision in PRECISIONS:
-            if network == "sparse":
-                size = f"{options['total']} neurons"
-            else:
-                size = f"hidden {settings.hidden}"
             label = f"precision: {network} network, {size}, {precision}"
             progress(f"{label} ...")
             build_dir = work / f"precision_{len(rows)}_{precision}"

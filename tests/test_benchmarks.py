@@ -350,6 +350,16 @@ def test_part_precision_measures_both_precisions(monkeypatch, tmp_path, capsys):
     assert second == pytest.approx(0.0, abs=1e-9)
 
 
+def test_part_precision_without_disk_keeps_mnist(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(suite, "in_worker", _fake_precision_worker)
+    monkeypatch.setattr(suite, "rerun_binary", _fake_rerun)
+    monkeypatch.setattr(suite, "disk_shortage", lambda *args, **kwargs: "no disk")
+    settings = suite.Settings(sweep_sizes=(100, 1000, 3000), repeats=2)
+    rows = suite.part_precision(settings, tmp_path, tmp_path)
+    assert [row["network"] for row in rows] == ["mnist", "mnist"]
+    assert "sweep network skipped: no disk" in capsys.readouterr().err
+
+
 def test_round_exponents_fit_each_round():
     rows = [{"synapses": n, "simulated_s": 2.0} for n in (10, 100, 1000)]
     every_run = {
