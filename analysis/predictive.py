@@ -4,7 +4,8 @@ The network of `models.fsa` learns to predict the next symbol of sequences
 of the Reber grammar, in two conditions:
 
 * ``context``: the full network, whose deep context layer (HiddenCT) gets the
-  superficial layer's burst of the previous trial (context gain 0.2);
+  superficial layer's burst, the input and its own activity of the previous
+  trial (context gain 0.2);
 * ``no_context``: the control with context gain 0, whose deep layer has no
   access to the previous trial's context, so that its predictions can only
   use what is left of the activity of the trial before in its own state.

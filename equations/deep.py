@@ -22,9 +22,10 @@ pulvinar drive in its v1.2.95 form) learn to predict their input:
 
   A context projection transmits no spikes. Once per trial it sends
   ``ctxt_out``: the burst of a superficial sender or the act of a deep
-  context sender, each only above ``ctxt_send_thr``. It learns with XCAL on the
-  sender's previous-trial value ``ctxt_prv`` (``burst_prv`` or ``act_prv``,
-  the medium average at the trial start), without RLrate or sender threshold.
+  context or input sender, each only above ``ctxt_send_thr``. It learns with
+  XCAL on the sender's previous-trial value ``ctxt_prv`` (``burst_prv`` or
+  ``act_prv``, the medium average at the trial start), without RLrate or
+  sender threshold.
 * **Pulvinar** (``pulvinar``, the reference's TRC) layers are driven by their
   ordinary synaptic input (mainly from deep context layers) in the minus
   phase, which is the prediction, and by a driver layer one to one in the plus
@@ -64,6 +65,7 @@ __all__ = [
     "DEEP_KINDS",
     "superficial_burst",
     "deep_context",
+    "context_sender",
     "pulvinar_drive",
     "CONTEXT_PARAMETERS",
     "rank_count_code",
@@ -176,6 +178,26 @@ PULVINAR_PARAMETERS = ParameterSet(
         ),
     ]
 )
+
+
+def context_sender() -> Mechanism:
+    """Return the context output of an input layer that sends context.
+
+    An input layer sends its act at the end of the plus phase, as a deep
+    context layer does (reference ConnectCtxtToCT from an input layer), and
+    its context projections learn on ``act_prv``.
+    """
+    equations = """
+act_prv : 1          # avg_m at the start of the trial (reference ActPrv)
+ctxt_out = act*int(act > ctxt_send_thr) : 1  # value sent as context
+ctxt_prv = act_prv : 1  # value the context projections learn on
+"""
+    return Mechanism(
+        name="context_sender",
+        equations=equations,
+        parameters=CONTEXT_PARAMETERS,
+        decay=(DecayRule("act_prv", "avg_m", "reset"),),
+    )
 
 
 def pulvinar_drive(nmda: bool = True) -> Mechanism:

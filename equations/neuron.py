@@ -22,7 +22,13 @@ from .conductances import (
     clamp_declarations,
     synaptic_conductances,
 )
-from .deep import DEEP_KINDS, deep_context, pulvinar_drive, superficial_burst
+from .deep import (
+    DEEP_KINDS,
+    context_sender,
+    deep_context,
+    pulvinar_drive,
+    superficial_burst,
+)
 from .gabab import gabab_channel
 from .mechanism import STAGES, Mechanism
 from .membrane import adex_membrane
@@ -173,6 +179,7 @@ def neuron_model(
     target: bool = False,
     trg_avg: bool = False,
     deep: str | None = None,
+    sends_context: bool = False,
     parameters: Mapping | None = None,
     extra_equations: str | None = None,
 ) -> NeuronModel:
@@ -209,6 +216,10 @@ def neuron_model(
         `equations.deep`): the burst, the context input, or the pulvinar
         drive. The context and the drive change the raw input before NMDA
         takes it in, so their code runs first in the conductance stage.
+    sends_context : bool
+        Add the context output of a layer that is neither ``super`` nor
+        ``ct`` (an input layer) and sends a context projection
+        (`equations.deep.context_sender`).
     parameters : mapping, optional
         Overrides of the default parameters, by name, with units.
     extra_equations : str, optional
@@ -227,6 +238,11 @@ def neuron_model(
     if deep is not None and deep not in DEEP_KINDS:
         raise ValueError(
             f"Unknown deep layer kind {deep!r}; valid kinds: {DEEP_KINDS} or None."
+        )
+    if sends_context and deep in ("super", "ct"):
+        raise ValueError(
+            f"Invalid sends_context=True for a {deep} layer: it sends context "
+            "already; pass sends_context only for other layers."
         )
 
     # Conductance-stage order of the reference: NMDA state, then g_e (which
@@ -260,6 +276,8 @@ def neuron_model(
         mechanisms.append(target_average())
     if deep == "super":
         mechanisms.append(superficial_burst())
+    if sends_context:
+        mechanisms.append(context_sender())
 
     parameter_set = DECAY_PARAMETERS
     for mechanism in mechanisms:

@@ -363,6 +363,7 @@ class LayeredNetwork:
             target=kind in TARGET_KINDS,
             trg_avg=kind in HIDDEN_KINDS,
             deep=kind if kind in DEEP_KINDS else None,
+            sends_context=kind == "input" and self._sends_context(layer_spec),
             parameters={**shared, **layer_spec.parameters},
             extra_equations=extra,
         )
@@ -411,6 +412,12 @@ class LayeredNetwork:
                     layer.group, schedule.gate_code() + AVG_DIF_CODE, "slow_sum"
                 )
         return layer
+
+    def _sends_context(self, layer_spec) -> bool:
+        """Return whether the layer is the sender of a context projection."""
+        return any(
+            p.context and p.sender == layer_spec.name for p in self.spec.projections
+        )
 
     def _adapts(self, layer_spec) -> bool:
         """Return whether the layer's incoming weights adapt slowly (not targets)."""

@@ -148,9 +148,9 @@ class ProjectionSpec:
         of all to all.
     context : bool
         A context projection into a ``ct`` layer (reference CTCtxtPrjn): it
-        sends the sender's burst or act once at the end of each plus phase
-        instead of spikes, and learns on the sender's previous-trial value
-        (`equations.deep`).
+        sends the sender's burst (super) or act (ct or input) once at the
+        end of each plus phase instead of spikes, and learns on the sender's
+        previous-trial value (`equations.deep`).
     """
 
     sender: str
@@ -308,12 +308,12 @@ class NetworkSpec:
                 "one_to_one=False."
             )
         if projection.context and (
-            receiver.kind != "ct" or sender.kind not in ("super", "ct")
+            receiver.kind != "ct" or sender.kind not in ("super", "ct", "input")
         ):
             raise ValueError(
                 f"Invalid context projection '{projection.name}' from a "
                 f"{sender.kind} layer to a {receiver.kind} layer: context goes "
-                "from a super or ct layer to a ct layer."
+                "from a super, ct or input layer to a ct layer."
             )
 
     def _check_driver(self, layer: LayerSpec):

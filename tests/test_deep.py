@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from brian2 import StateMonitor, nS, prefs
 
+from equations import neuron_model
 from equations.deep import burst, layer_max
 from equations.xcal import xcal
 from models.network import LayeredNetwork, initial_state
@@ -126,6 +127,75 @@ def test_context_from_last_plus_phase():
     # The check compared real, changing contexts.
     assert max(np.abs(c).max() for c in contexts) > 1 * nS
     assert np.abs(contexts[1] - contexts[0]).max() > 0.1 * nS
+
+
+def test_input_layer_sends_context():
+    spec = deep_spec()
+    spec = NetworkSpec(
+        layers=spec.layers,
+        projections=[*spec.projections, ProjectionSpec("inp", "ct", context=True)],
+        learning=spec.learning,
+        weights=spec.weights,
+    )
+    monitors = {
+        "inp": ("inp", ["act", "act_prv", "avg_m"]),
+        "ct": ("ct", ["ctxt_ge"]),
+        "inp_ct": ("inp_to_ct", ["wt", "lwt"]),
+        "sup_ct": ("sup_to_ct", ["wt"]),
+        "ct_ct": ("ct_to_ct", ["wt"]),
+        "sup": ("sup", ["act"]),
+        "pool": ("sup_pool", ["act_avg"]),
+        "ctact": ("ct", ["act"]),
+    }
+    network, m = run_deep([0, 1, 2, 0], monitors, spec=spec)
+    rel_total = 3.1  # sup, ct and inp context (1 each), inpp -> ct (0.1)
+    scale_one = projection_scale(6, 0.25, 1, rel=1, rel_total=rel_total)
+    scale_ct = projection_scale(6, 0.25, 6, rel=1, rel_total=rel_total)
+    scale_inp = projection_scale(4, 0.25, 4, rel=1, rel_total=rel_total)
+
+    for k in (1, 2, 3):
+        end = k * TRIAL - 1
+        b = burst(m["sup"].act[:, end], m["pool"].act_avg[0, end])
+        act_ct = m["ctact"].act[:, end]
+        act_inp = m["inp"].act[:, end]
+        sent = {
+            "sup_to_ct": (scale_one, np.where(b > 0.1, b, 0), "sup_ct"),
+            "ct_to_ct": (scale_ct, np.where(act_ct > 0.1, act_ct, 0), "ct_ct"),
+            "inp_to_ct": (scale_inp, np.where(act_inp > 0.1, act_inp, 0), "inp_ct"),
+        }
+        expected = sum(
+            scale * values @ synapse_matrix(network, name, m[key].wt[:, end])
+            for name, (scale, values, key) in sent.items()
+        )
+        context = m["ct"].ctxt_ge[:, k * TRIAL] / (100 * nS)
+        np.testing.assert_allclose(context, expected, atol=1e-12)
+
+        # The input sends its clamped pattern and keeps avg_m for learning.
+        assert act_inp[INPUTS[[0, 1, 2, 0][k - 1]] > 0].min() > 0.5
+        np.testing.assert_allclose(
+            m["inp"].act_prv[:, k * TRIAL], m["inp"].avg_m[:, k * TRIAL - 1]
+        )
+
+    # The input's context weights learn.
+    lwt = m["inp_ct"].lwt
+    assert np.abs(lwt[:, -1] - lwt[:, 0]).max() > 1e-3
+
+
+def test_context_from_hidden_layer_rejected():
+    spec = deep_spec()
+    layers = [*spec.layers, LayerSpec("hid", 4, "hidden", expected_activity=0.25)]
+    projections = [
+        *spec.projections,
+        ProjectionSpec("inp", "hid"),
+        ProjectionSpec("hid", "ct", context=True),
+    ]
+    with pytest.raises(ValueError, match="from a hidden layer to a ct layer"):
+        NetworkSpec(layers=layers, projections=projections)
+
+
+def test_sends_context_rejected_for_ct():
+    with pytest.raises(ValueError, match="sends_context=True for a ct layer"):
+        neuron_model(deep="ct", sends_context=True)
 
 
 def test_context_learning_previous_sender_value():
@@ -254,7 +324,7 @@ def test_bad_pulvinar_driver_raises(change, message):
 def test_bad_deep_projections_raise():
     spec = deep_spec()
     bad = (
-        (ProjectionSpec("inp", "ct", context=True), "from a input layer"),
+        (ProjectionSpec("inpp", "ct", context=True), "from a pulvinar layer"),
         (ProjectionSpec("sup", "inpp", context=True), "to a pulvinar layer"),
         (ProjectionSpec("inp", "sup", one_to_one=True), "sizes 4 and 6 differ"),
     )
