@@ -139,13 +139,12 @@ def test_input_layer_sends_context():
     )
     monitors = {
         "inp": ("inp", ["act", "act_prv", "avg_m"]),
-        "ct": ("ct", ["ctxt_ge"]),
+        "ct": ("ct", ["ctxt_ge", "act"]),
         "inp_ct": ("inp_to_ct", ["wt", "lwt"]),
         "sup_ct": ("sup_to_ct", ["wt"]),
         "ct_ct": ("ct_to_ct", ["wt"]),
         "sup": ("sup", ["act"]),
         "pool": ("sup_pool", ["act_avg"]),
-        "ctact": ("ct", ["act"]),
     }
     network, m = run_deep([0, 1, 2, 0], monitors, spec=spec)
     rel_total = 3.1  # sup, ct and inp context (1 each), inpp -> ct (0.1)
@@ -156,7 +155,7 @@ def test_input_layer_sends_context():
     for k in (1, 2, 3):
         end = k * TRIAL - 1
         b = burst(m["sup"].act[:, end], m["pool"].act_avg[0, end])
-        act_ct = m["ctact"].act[:, end]
+        act_ct = m["ct"].act[:, end]
         act_inp = m["inp"].act[:, end]
         sent = {
             "sup_to_ct": (scale_one, np.where(b > 0.1, b, 0), "sup_ct"),
