@@ -134,6 +134,17 @@ ctxt_prv = burst_prv : 1  # value the context projections learn on
     )
 
 
+#: State of a layer that sends its act as context (deep context or input).
+ACT_SENDER_EQUATIONS = """
+act_prv : 1          # avg_m at the start of the trial (reference ActPrv)
+ctxt_out = act*int(act > ctxt_send_thr) : 1  # value sent as context
+ctxt_prv = act_prv : 1  # value the context projections learn on
+"""
+
+#: The previous-trial value takes the medium average at the trial start.
+ACT_PRV_DECAY = DecayRule("act_prv", "avg_m", "reset")
+
+
 def deep_context() -> Mechanism:
     """Return the context input of a deep context (CT) layer.
 
@@ -141,12 +152,11 @@ def deep_context() -> Mechanism:
     takes in the context as it takes in spikes (`equations.neuron_model` puts
     it first).
     """
-    equations = """
-ctxt_ge : siemens    # context conductance, fixed from one plus-phase end to the next
-act_prv : 1          # avg_m at the start of the trial (reference ActPrv)
-ctxt_out = act*int(act > ctxt_send_thr) : 1  # value sent as context
-ctxt_prv = act_prv : 1  # value the context projections learn on
-"""
+    equations = (
+        """
+ctxt_ge : siemens    # context conductance, fixed from one plus-phase end to the next"""
+        + ACT_SENDER_EQUATIONS
+    )
     parameters = (
         ParameterSet(
             [Parameter("ctxt_gain", 0.2, "share of ctxt_ge added to g_e_raw per cycle")]
@@ -158,7 +168,22 @@ ctxt_prv = act_prv : 1  # value the context projections learn on
         equations=equations,
         parameters=parameters,
         code={"conductance": "g_e_raw += ctxt_gain*ctxt_ge*dt/cycle\n"},
-        decay=(DecayRule("act_prv", "avg_m", "reset"),),
+        decay=(ACT_PRV_DECAY,),
+    )
+
+
+def context_sender() -> Mechanism:
+    """Return the context output of an input layer that sends context.
+
+    An input layer sends its act at the end of the plus phase, as a deep
+    context layer does (reference ConnectCtxtToCT from an input layer), and
+    its context projections learn on ``act_prv``.
+    """
+    return Mechanism(
+        name="context_sender",
+        equations=ACT_SENDER_EQUATIONS,
+        parameters=CONTEXT_PARAMETERS,
+        decay=(ACT_PRV_DECAY,),
     )
 
 
@@ -178,26 +203,6 @@ PULVINAR_PARAMETERS = ParameterSet(
         ),
     ]
 )
-
-
-def context_sender() -> Mechanism:
-    """Return the context output of an input layer that sends context.
-
-    An input layer sends its act at the end of the plus phase, as a deep
-    context layer does (reference ConnectCtxtToCT from an input layer), and
-    its context projections learn on ``act_prv``.
-    """
-    equations = """
-act_prv : 1          # avg_m at the start of the trial (reference ActPrv)
-ctxt_out = act*int(act > ctxt_send_thr) : 1  # value sent as context
-ctxt_prv = act_prv : 1  # value the context projections learn on
-"""
-    return Mechanism(
-        name="context_sender",
-        equations=equations,
-        parameters=CONTEXT_PARAMETERS,
-        decay=(DecayRule("act_prv", "avg_m", "reset"),),
-    )
 
 
 def pulvinar_drive(nmda: bool = True) -> Mechanism:
