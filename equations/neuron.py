@@ -241,8 +241,8 @@ def neuron_model(
         )
     if sends_context and deep in ("super", "ct"):
         raise ValueError(
-            f"Invalid sends_context=True for a {deep} layer: it sends context "
-            "already; pass sends_context only for other layers."
+            f"Invalid sends_context=True for a {deep} layer: it already sends "
+            "context. Pass sends_context only for input layers."
         )
 
     # Conductance-stage order of the reference: NMDA state, then g_e (which

@@ -236,12 +236,12 @@ def fsa_spec(context_gain: float = 0.2, **overrides) -> NetworkSpec:
         ProjectionSpec("input", "hidden"),
         ProjectionSpec("hiddenct", "inputp"),
         ProjectionSpec("inputp", "hidden", rel=0.2),
-        # Reference 0.1; 0.2 made fewer errors here (module docstring).
+        # The reference has 0.1. Here 0.2 made fewer errors (module docstring).
         ProjectionSpec("inputp", "hiddenct", rel=0.2),
         ProjectionSpec("hidden", "hiddenct", one_to_one=True, context=True),
         ProjectionSpec("hiddenct", "hiddenct", context=True),
-        # Commented out in the reference example; it lowered the errors here
-        # (module docstring).
+        # The reference example leaves this projection commented out. Here it
+        # lowered the errors (module docstring).
         # NOTE: in 1 of 7 runs of 60 epochs the errors rose with it, from
         # about 5% at epoch 30 to 10-15% at epoch 60.
         ProjectionSpec("input", "hiddenct", rel=0.2, context=True),
