@@ -4,7 +4,8 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from . import devices
-from .training import CheckpointError
+from .spec import NetworkSpec
+from .training import CheckpointError, check_saved_layers
 from .workers import run_seeds
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "add_run_options",
     "add_seed_options",
     "training_arguments",
+    "check_saved_layers_or_exit",
     "run_seeds_or_exit",
 ]
 
@@ -78,7 +80,7 @@ def add_block_options(parser: argparse.ArgumentParser, zero_error: str) -> None:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--build-dir``, ``--fresh`` and ``--quiet`` of a training command."""
+    """Add ``--build-dir``, ``--fresh``, ``--quiet`` and ``--save-activity``."""
     parser.add_argument(
         "--build-dir",
         default=None,
@@ -91,6 +93,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="ignore an existing checkpoint in --out and start over",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--save-activity",
+        nargs="+",
+        default=[],
+        metavar="LAYER",
+        help="write these layers' act_m and act_p of every trial to an activity "
+        "folder in DIR (models.activity.load_activity reads them)",
+    )
 
 
 def add_seed_options(parser: argparse.ArgumentParser, summary: str) -> None:
@@ -126,7 +136,21 @@ def training_arguments(options: dict, build_dir) -> dict:
         "resume": not options["fresh"],
         "build_dir": build_dir,
         "progress": not options["quiet"],
+        "save_activity": tuple(options["save_activity"]),
     }
+
+
+def check_saved_layers_or_exit(
+    parser: argparse.ArgumentParser, spec: NetworkSpec, layers: Sequence[str]
+) -> None:
+    """End the command with a usage error if ``--save-activity`` names an invalid layer.
+
+    Checked before any worker starts, so that a typo costs no simulation.
+    """
+    try:
+        check_saved_layers(spec, layers, out=".")
+    except ValueError as error:
+        parser.error(f"--save-activity: {error}")
 
 
 def run_seeds_or_exit(

@@ -66,6 +66,7 @@ from .cli import (
     add_device_option,
     add_run_options,
     add_seed_options,
+    check_saved_layers_or_exit,
     non_negative_int,
     positive_int,
     run_seeds_or_exit,
@@ -271,6 +272,7 @@ def train_fsa(
     resume: bool = True,
     progress: bool = True,
     precision: str = "double",
+    save_activity=(),
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
@@ -295,6 +297,7 @@ def train_fsa(
         resume=resume,
         progress=progress,
         precision=precision,
+        save_activity=save_activity,
     )
 
 
@@ -329,6 +332,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.context_gain >= 0:
         parser.error(f"invalid --context-gain {args.context_gain}: expected >= 0")
+    check_saved_layers_or_exit(parser, fsa_spec(), args.save_activity)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
     out = Path(args.out)

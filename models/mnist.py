@@ -66,17 +66,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from brian2 import ms, nS
 
+from analysis.readout import linear_readout
+
+from .activity import load_activity
 from .baselines import CURVE_COLUMNS, run_backprop
 from .cli import (
     add_device_option,
     add_run_options,
     add_seed_options,
+    check_saved_layers_or_exit,
     positive_int,
     run_seeds_or_exit,
 )
@@ -443,6 +448,7 @@ def run_network(
     progress: bool = False,
     spec_overrides: dict | None = None,
     precision: str = "double",
+    save_activity: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train the spiking or rate-code network one epoch per block.
 
@@ -451,6 +457,9 @@ def run_network(
     reuses the compiled binary. The curve is rewritten to ``out/epochs.csv``
     after every epoch, and a resumed run keeps the wall times saved there.
     With ``progress``, one line per epoch gives its train and test accuracy.
+    ``save_activity`` layers have their per-trial activity saved
+    (`models.activity`), and a linear readout of each
+    (`analysis.readout.linear_readout`) goes to ``out/readout.csv``.
 
     Returns
     -------
@@ -505,6 +514,7 @@ def run_network(
             # this loop reports them against the whole run instead.
             progress=False,
             precision=precision,
+            save_activity=save_activity,
         )
         elapsed = time.perf_counter() - start
         if epoch not in walls:
@@ -524,6 +534,16 @@ def run_network(
                 f"{elapsed:.1f} s",
                 file=sys.stderr,
             )
+
+    if save_activity:
+        readouts = []
+        for layer in save_activity:
+            table = linear_readout(
+                load_activity(out, layer, prefix="training_"), labels
+            )
+            table.insert(0, "layer", layer)
+            readouts.append(table)
+        write_csv(pd.concat(readouts, ignore_index=True), out / "readout.csv")
     return curve, result.trials
 
 
@@ -619,6 +639,11 @@ def main(argv=None) -> int:
     add_run_options(parser)
     add_seed_options(parser, "has the last epoch of each")
     args = parser.parse_args(argv)
+    if args.save_activity and args.learner == "backprop":
+        parser.error("--save-activity needs --learner spiking or rate")
+    if args.save_activity:
+        layers = mnist_spec(args.learner, n_input=1, hidden=args.hidden)
+        check_saved_layers_or_exit(parser, layers, args.save_activity)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
     try:
@@ -668,6 +693,7 @@ def _train_seed(item: tuple, build_dir) -> pd.DataFrame:
             "resume": not options["fresh"],
             "progress": not options["quiet"],
             "precision": options["precision"],
+            "save_activity": tuple(options["save_activity"]),
         }
     curve, _ = run_learner(
         options["learner"],

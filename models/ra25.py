@@ -45,6 +45,7 @@ from .cli import (
     add_device_option,
     add_run_options,
     add_seed_options,
+    check_saved_layers_or_exit,
     non_negative_int,
     run_seeds_or_exit,
     training_arguments,
@@ -190,6 +191,7 @@ def main(argv=None) -> int:
     add_run_options(parser)
     add_seed_options(parser, "summarises them")
     args = parser.parse_args(argv)
+    check_saved_layers_or_exit(parser, ra25_spec(args.neuron), args.save_activity)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
     out = Path(args.out)

@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from brian2 import defaultclock, device, ms, prefs
 from brian2 import seed as seed_noise
 from brian2.devices.device import all_devices, get_device
 
-from . import devices
+from . import activity, devices
 from .files import write_atomic, write_csv
 from .network import LayeredNetwork, initial_state
 from .schedule import PhaseTiming, Schedule
@@ -43,6 +43,7 @@ __all__ = [
     "Task",
     "TrainingResult",
     "train",
+    "check_saved_layers",
     "trial_table",
     "epoch_table",
 ]
@@ -282,6 +283,26 @@ def _load_checkpoint(path: Path, config: str):
         return state, int(data["epochs_done"]), trials
 
 
+def check_saved_layers(spec: NetworkSpec, layers: Sequence[str], out) -> tuple:
+    """Return ``layers`` as a tuple, or raise ValueError if one cannot be saved."""
+    if isinstance(layers, str):
+        layers = (layers,)
+    layers = tuple(layers)
+    if layers and out is None:
+        raise ValueError(
+            f"save_activity={list(layers)} needs an output directory: pass out=..."
+        )
+    recorded = [layer.name for layer in spec.layers if layer.kind != "input"]
+    for name in layers:
+        if name not in recorded:
+            raise ValueError(
+                f"Invalid save_activity layer {name!r}: expected one of the "
+                f"non-input layers {recorded} (an input layer's activity is its "
+                "clamped pattern)."
+            )
+    return layers
+
+
 def _check_finite(network: LayeredNetwork, records: dict, first_epoch, per_epoch):
     """Stop with the layer, neuron and trial if a membrane potential is NaN."""
     for name, layer in network.layers.items():
@@ -381,6 +402,7 @@ def train(
     stop_after_blocks: int | None = None,
     table_prefix: str = "",
     precision: str = "double",
+    save_activity: Sequence[str] = (),
 ) -> TrainingResult:
     """Train ``spec`` on ``task`` until ``zero_stop`` zero-error epochs in a row.
 
@@ -420,12 +442,18 @@ def train(
     precision : {"double", "single"}
         Storage of the network's floating-point state
         (`models.devices.PRECISIONS`); single as the reference implementation.
+    save_activity : sequence of str
+        Non-input layers whose ``act_m`` and ``act_p`` of every trial are
+        written to ``<out>/<table_prefix>activity/`` (`models.activity`; read
+        them with `models.activity.load_activity`). Needs ``out``. A run that
+        does not resume first removes the files of an earlier run.
 
     Raises
     ------
     ValueError
-        For a negative number of epochs, an unknown device or precision, or
-        patterns that do not fit the network.
+        For a negative number of epochs, an unknown device or precision,
+        patterns that do not fit the network, or ``save_activity`` layers
+        that are not non-input layers of ``spec`` or have no ``out``.
     CheckpointError
         With ``resume``, for a checkpoint in ``out`` that another configuration
         or an older version of the network code wrote.
@@ -444,6 +472,7 @@ def train(
         )
     devices.check_precision(precision)
     task.check(spec)
+    save_activity = check_saved_layers(spec, save_activity, out)
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None
     if out is not None:
@@ -473,6 +502,11 @@ def train(
         state, epochs_done, trials = _load_checkpoint(out / CHECKPOINT, config)
         if progress:
             print(f"resuming {task.name} from epoch {epochs_done}", file=sys.stderr)
+
+    activity_folder = activity.activity_directory(out, table_prefix) if out else None
+    if save_activity and epochs_done == 0:
+        # A run from the start must not leave blocks of an earlier run behind.
+        activity.clear(activity_folder)
 
     per_epoch = len(task.epoch_trials(1, seed)[0])
     timings = {"compile_s": None, "run_s": 0.0, "binary_s": 0.0, "blocks": 0}
@@ -539,6 +573,8 @@ def train(
         _check_finite(network, records, first, per_epoch)
         block = trial_table(records, schedule, task, first, per_epoch)
         trials = pd.concat([trials, block], ignore_index=True)
+        if save_activity:
+            activity.save_block(activity_folder, block, records, save_activity)
         state = network.state()
         epochs_done += block_epochs
         timings["blocks"] += 1
@@ -570,6 +606,8 @@ def train(
         last = int(epochs_df.loc[epochs_df["done"], "epoch"].iloc[0])
         epochs_df = epochs_df[epochs_df["epoch"] <= last]
         trials = trials[trials["epoch"] <= last].reset_index(drop=True)
+    if save_activity and not trials.empty:
+        activity.trim(activity_folder, int(trials["epoch"].max()))
     if out is not None:
         write_csv(trials, out / f"{table_prefix}trials.csv")
         write_csv(epochs_df, out / f"{table_prefix}epochs.csv")

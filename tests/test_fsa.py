@@ -109,6 +109,7 @@ def test_command_line_rejects_bad_values(capsys):
         (["--device", "gpu"], "gpu"),
         (["--context-gain", "-0.5"], "-0.5"),
         (["--trials-per-epoch", "0"], "0"),
+        (["--save-activity", "hidden_ct"], "'hidden_ct'"),
     ):
         with pytest.raises(SystemExit) as stop:
             fsa.main(argv)

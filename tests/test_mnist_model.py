@@ -8,6 +8,7 @@ from brian2 import ms
 from analysis import mnist_figure
 from analysis.figure import SimulationSettings
 from models import mnist
+from models.activity import load_activity
 from models.baselines import CURVE_COLUMNS
 from models.network import initial_state
 from models.tasks.mnist import N_CLASSES
@@ -183,6 +184,9 @@ def test_confusion_matrix_of_last_epoch():
         (["--encoding", "wavelet"], "'wavelet'"),
         (["--train-size", "-1"], "-1"),
         (["--device", "gpu"], "'gpu'"),
+        (["--save-activity", "hiden"], "'hiden'"),
+        (["--save-activity", "input"], "'input'"),
+        (["--learner", "backprop", "--save-activity", "hidden"], "--learner spiking"),
     ],
 )
 def test_command_line_rejects_bad_values(argv, value, capsys, tmp_path):
@@ -241,6 +245,7 @@ def test_tiny_spiking_run_learns(tmp_path, mnist_build_dir):
     argv += ["--out", str(out), "--device", "cpp_standalone", "--quiet"]
     argv += ["--build-dir", str(mnist_build_dir / "mnist_spiking_gabor")]
     argv += [f"--{key.replace('_', '-')}={value}" for key, value in TINY.items()]
+    argv += ["--save-activity", "hidden"]
     assert mnist.main(argv) == 0
 
     curve = pd.read_csv(out / "epochs.csv")
@@ -253,6 +258,16 @@ def test_tiny_spiking_run_learns(tmp_path, mnist_build_dir):
     # digits (seed 0), so 40% leaves room for other compilers and seeds.
     assert curve["test_acc"].iloc[-1] > 0.4
     assert curve["train_acc"].iloc[-1] > 0.4
+
+    # The hidden layer's saved activity, read out linearly, also separates
+    # the held-out digits (85% after epoch 2 when this test was written).
+    readout = pd.read_csv(out / "readout.csv")
+    assert readout["layer"].tolist() == ["hidden", "hidden"]
+    assert readout["epoch"].tolist() == [1, 2]
+    assert readout["readout_test_acc"].iloc[-1] > 0.4
+    hidden = load_activity(out, "hidden", prefix="training_")
+    assert hidden.act_m.shape == (len(trials), TINY["hidden"])
+    assert hidden.trials["pattern"].tolist() == trials["pattern"].tolist()
 
 
 @pytest.mark.long

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from models import ra25, training
+from models.activity import load_activity
 from models.network import initial_state
 from models.training import CheckpointError, train
 
@@ -14,7 +15,13 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     spec = ra25.ra25_spec()
     task = ra25.ra25_task()
     build = tmp_path / "build"
-    options = dict(epochs=2, block_epochs=1, device_name="cpp_standalone", seed=2)
+    options = dict(
+        epochs=2,
+        block_epochs=1,
+        device_name="cpp_standalone",
+        seed=2,
+        save_activity=("hidden1", "output"),
+    )
 
     whole = train(spec, task, out=tmp_path / "whole", build_dir=build, **options)
     first = train(
@@ -39,6 +46,21 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     )
     pd.testing.assert_frame_equal(resumed.trials, whole.trials)
 
+    # The saved activity of the resumed run is that of the whole run, and
+    # the output's act_m is the one in the trials table.
+    for layer in options["save_activity"]:
+        saved = load_activity(tmp_path / "whole", layer)
+        again = load_activity(tmp_path / "split", layer)
+        pd.testing.assert_frame_equal(again.trials, saved.trials)
+        np.testing.assert_array_equal(again.act_m, saved.act_m)
+        np.testing.assert_array_equal(again.act_p, saved.act_p)
+    output = load_activity(tmp_path / "whole", "output")
+    columns = [f"act_m_{unit}" for unit in range(output.act_m.shape[1])]
+    np.testing.assert_allclose(
+        output.act_m, whole.trials[columns].to_numpy(), rtol=1e-6, atol=1e-7
+    )
+    assert output.trials["epoch"].tolist() == whole.trials["epoch"].tolist()
+
 
 def test_resume_with_other_settings_raises(tmp_path):
     spec = ra25.ra25_spec()
@@ -52,6 +74,18 @@ def test_resume_with_other_settings_raises(tmp_path):
     # Only the differing setting is shown, not the whole configuration.
     assert "seed: saved ...1..." in str(error.value)
     assert "spec:" not in str(error.value)
+
+
+def test_save_activity_rejects_bad_layers(tmp_path):
+    spec = ra25.ra25_spec()
+    task = ra25.ra25_task()
+    options = dict(epochs=1, device_name="numpy")
+    with pytest.raises(ValueError, match="'input'.*non-input layers"):
+        train(spec, task, out=tmp_path, save_activity=["input"], **options)
+    with pytest.raises(ValueError, match="'hiden'"):
+        train(spec, task, out=tmp_path, save_activity=["hiden"], **options)
+    with pytest.raises(ValueError, match="needs an output directory"):
+        train(spec, task, save_activity=["output"], **options)
 
 
 def test_resume_with_other_precision_raises(tmp_path):
@@ -94,6 +128,7 @@ def test_command_line_rejects_bad_values(capsys):
         (["--epochs", "-3"], "-3"),
         (["--device", "gpu"], "gpu"),
         (["--block-epochs", "0"], "0"),
+        (["--save-activity", "input"], "'input'"),
     ):
         with pytest.raises(SystemExit) as stop:
             ra25.main(argv)

@@ -1,0 +1,185 @@
+"""Per-trial layer activity saved beside a training run, and read back.
+
+`models.training.train` with ``save_activity`` writes the minus- and
+plus-phase activity (``act_m``, ``act_p``) of the chosen layers in every
+trial to ``<out>/<prefix>activity/``, one compressed NumPy file per block of
+epochs. It is what a study of the learned representations needs, such as a
+linear readout of a hidden layer (`analysis.readout`). The values are stored
+as float32: the activities lie in [0, 1] and float32 keeps 7 digits of
+them, at half the size.
+
+Each file is written atomically after its block, so an interrupted run
+leaves whole files of the blocks before its checkpoint. A resumed run writes
+the later blocks again, under the same names.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .files import write_atomic
+
+__all__ = [
+    "ACTIVITY_DIR",
+    "VARIABLES",
+    "LayerActivity",
+    "activity_directory",
+    "save_block",
+    "clear",
+    "trim",
+    "load_activity",
+]
+
+#: Name of the folder, inside a run's output directory, of the activity files.
+ACTIVITY_DIR = "activity"
+
+#: The per-trial variables saved for each layer.
+VARIABLES = ("act_m", "act_p")
+
+#: Columns saved for every trial beside the activity.
+TRIAL_COLUMNS = ("epoch", "trial", "pattern", "train")
+
+_BLOCK_NAME = re.compile(r"epochs_(\d+)-(\d+)\.npz$")
+
+
+@dataclass(frozen=True)
+class LayerActivity:
+    """One layer's activity in every saved trial, in the order of the trials.
+
+    ``trials`` has the columns ``epoch``, ``trial``, ``pattern`` and
+    ``train`` of the trials table. ``act_m`` and ``act_p`` have one row per
+    trial and one column per unit.
+    """
+
+    layer: str
+    trials: pd.DataFrame
+    act_m: np.ndarray
+    act_p: np.ndarray
+
+
+def activity_directory(out, prefix: str = "") -> Path:
+    """Return the folder of a run's activity files (``<out>/<prefix>activity``)."""
+    return Path(out) / f"{prefix}{ACTIVITY_DIR}"
+
+
+def _block_path(directory: Path, first_epoch: int, last_epoch: int) -> Path:
+    return directory / f"epochs_{first_epoch:05d}-{last_epoch:05d}.npz"
+
+
+def _block_files(directory: Path) -> list[tuple[int, int, Path]]:
+    """Return (first epoch, last epoch, path) of the block files, in order."""
+    if not directory.is_dir():
+        return []
+    blocks = []
+    for path in directory.iterdir():
+        match = _BLOCK_NAME.fullmatch(path.name)
+        if match:
+            blocks.append((int(match[1]), int(match[2]), path))
+    return sorted(blocks)
+
+
+def _write_arrays(path: Path, arrays: dict) -> None:
+    """Write named arrays to a compressed ``.npz`` file, atomically."""
+    write_atomic(path, lambda file: np.savez_compressed(file, **arrays), binary=True)
+
+
+def save_block(directory, trials: pd.DataFrame, records: dict, layers) -> Path:
+    """Write one block's trials and the activity of ``layers``; return the file.
+
+    Parameters
+    ----------
+    directory : path
+        The run's activity folder; created if missing.
+    trials : pandas.DataFrame
+        The block's rows of the trials table (at least `TRIAL_COLUMNS`).
+    records : dict
+        `models.network.LayeredNetwork.trial_records` of the block.
+    layers : sequence of str
+        The layers to save, each a key of ``records``.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {column: trials[column].to_numpy() for column in TRIAL_COLUMNS}
+    for layer in layers:
+        for variable in VARIABLES:
+            values = np.asarray(records[layer][variable], dtype=np.float32)
+            arrays[f"{layer}/{variable}"] = values
+    epochs = trials["epoch"]
+    path = _block_path(directory, int(epochs.min()), int(epochs.max()))
+    _write_arrays(path, arrays)
+    return path
+
+
+def clear(directory) -> None:
+    """Remove a run's activity folder, so that a fresh run leaves no old blocks."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def trim(directory, last_epoch: int) -> None:
+    """Drop the saved trials after ``last_epoch``, as the trials table does.
+
+    A run stops within a block when it reaches its epoch limit or its stop
+    rule, and the trials table then ends at that epoch. The files are cut to
+    match, and a file that starts after it is removed.
+    """
+    for first, last, path in _block_files(Path(directory)):
+        if last <= last_epoch:
+            continue
+        if first > last_epoch:
+            path.unlink()
+            continue
+        with np.load(path) as block:
+            keep = block["epoch"] <= last_epoch
+            arrays = {key: block[key][keep] for key in block.files}
+        _write_arrays(_block_path(Path(directory), first, last_epoch), arrays)
+        path.unlink()
+
+
+def load_activity(out, layer: str, prefix: str = "") -> LayerActivity:
+    """Read one layer's saved activity of a run, every block in epoch order.
+
+    Parameters
+    ----------
+    out : path
+        The run's output directory (``out`` of `models.training.train`).
+    layer : str
+        A layer named in the run's ``save_activity``.
+    prefix : str
+        The run's ``table_prefix``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``out`` contains no activity files.
+    KeyError
+        When the files hold no activity of ``layer``.
+    """
+    directory = activity_directory(out, prefix)
+    blocks = _block_files(directory)
+    if not blocks:
+        raise FileNotFoundError(
+            f"No activity files in {directory}: train with save_activity (the "
+            "command lines' --save-activity) to write them."
+        )
+    tables, act_m, act_p = [], [], []
+    for _, _, path in blocks:
+        with np.load(path) as block:
+            saved = sorted({key.split("/")[0] for key in block.files if "/" in key})
+            if f"{layer}/act_m" not in block.files:
+                raise KeyError(
+                    f"Layer {layer!r} not found in {path}, which contains the "
+                    f"layers {saved}. Pass one of them, or train again with "
+                    f"save_activity naming {layer!r}."
+                )
+            tables.append(pd.DataFrame({c: block[c] for c in TRIAL_COLUMNS}))
+            act_m.append(block[f"{layer}/act_m"])
+            act_p.append(block[f"{layer}/act_p"])
+    trials = pd.concat(tables, ignore_index=True)
+    trials["train"] = trials["train"].astype(bool)
+    return LayerActivity(layer, trials, np.concatenate(act_m), np.concatenate(act_p))
