@@ -10,7 +10,10 @@ them, at half the size.
 
 Each file is written atomically after its block, so an interrupted run
 leaves whole files of the blocks before its checkpoint. A resumed run writes
-the later blocks again, under the same names.
+the later blocks again, under the same names. The files keep every trial
+that ran, also those of a last block that went past the epoch limit or the
+stopping epoch, which the trials table drops; ``load_activity`` can leave
+them out.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ __all__ = [
     "activity_directory",
     "save_block",
     "clear",
-    "trim",
     "load_activity",
 ]
 
@@ -121,27 +123,9 @@ def clear(directory) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def trim(directory, last_epoch: int) -> None:
-    """Drop the saved trials after ``last_epoch``, as the trials table does.
-
-    A run stops within a block when it reaches its epoch limit or its stop
-    rule, and the trials table then ends at that epoch. The files are cut to
-    match, and a file that starts after it is removed.
-    """
-    for first, last, path in _block_files(Path(directory)):
-        if last <= last_epoch:
-            continue
-        if first > last_epoch:
-            path.unlink()
-            continue
-        with np.load(path) as block:
-            keep = block["epoch"] <= last_epoch
-            arrays = {key: block[key][keep] for key in block.files}
-        _write_arrays(_block_path(Path(directory), first, last_epoch), arrays)
-        path.unlink()
-
-
-def load_activity(out, layer: str, prefix: str = "") -> LayerActivity:
+def load_activity(
+    out, layer: str, prefix: str = "", last_epoch: int | None = None
+) -> LayerActivity:
     """Read one layer's saved activity of a run, every block in epoch order.
 
     Parameters
@@ -152,6 +136,9 @@ def load_activity(out, layer: str, prefix: str = "") -> LayerActivity:
         A layer named in the run's ``save_activity``.
     prefix : str
         The run's ``table_prefix``.
+    last_epoch : int, optional
+        Leave out the trials after this epoch (for example the last epoch of
+        the run's trials table).
 
     Raises
     ------
@@ -182,4 +169,9 @@ def load_activity(out, layer: str, prefix: str = "") -> LayerActivity:
             act_p.append(block[f"{layer}/act_p"])
     trials = pd.concat(tables, ignore_index=True)
     trials["train"] = trials["train"].astype(bool)
-    return LayerActivity(layer, trials, np.concatenate(act_m), np.concatenate(act_p))
+    act_m, act_p = np.concatenate(act_m), np.concatenate(act_p)
+    if last_epoch is not None:
+        keep = (trials["epoch"] <= last_epoch).to_numpy()
+        trials = trials[keep].reset_index(drop=True)
+        act_m, act_p = act_m[keep], act_p[keep]
+    return LayerActivity(layer, trials, act_m, act_p)

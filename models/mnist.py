@@ -538,9 +538,9 @@ def run_network(
     if save_activity:
         readouts = []
         for layer in save_activity:
-            table = linear_readout(
-                load_activity(out, layer, prefix="training_"), labels
-            )
+            # An earlier, longer run in ``out`` may have saved later epochs.
+            saved = load_activity(out, layer, prefix="training_", last_epoch=epochs)
+            table = linear_readout(saved, labels)
             table.insert(0, "layer", layer)
             readouts.append(table)
         write_csv(pd.concat(readouts, ignore_index=True), out / "readout.csv")

@@ -606,8 +606,6 @@ def train(
         last = int(epochs_df.loc[epochs_df["done"], "epoch"].iloc[0])
         epochs_df = epochs_df[epochs_df["epoch"] <= last]
         trials = trials[trials["epoch"] <= last].reset_index(drop=True)
-    if save_activity and not trials.empty:
-        activity.trim(activity_folder, int(trials["epoch"].max()))
     if out is not None:
         write_csv(trials, out / f"{table_prefix}trials.csv")
         write_csv(epochs_df, out / f"{table_prefix}epochs.csv")

@@ -45,7 +45,7 @@ def test_blocks_load_in_epoch_order(tmp_path):
         np.testing.assert_allclose(getattr(saved, variable), values, rtol=1e-7)
 
 
-def test_trim_cuts_at_stop_epoch(tmp_path):
+def test_load_leaves_out_later_epochs(tmp_path):
     rng = np.random.default_rng(0)
     folder = activity.activity_directory(tmp_path, "training_")
     for first in (1, 3):
@@ -53,13 +53,11 @@ def test_trim_cuts_at_stop_epoch(tmp_path):
         activity.save_block(folder, trials, records, ["hidden"])
     saved = activity.load_activity(tmp_path, "hidden", prefix="training_")
 
-    # A run that stopped at epoch 3 keeps epochs 1 to 3 only.
-    activity.trim(folder, 3)
-    cut = activity.load_activity(tmp_path, "hidden", prefix="training_")
+    # A trials table that ends at epoch 3 (6 trials per epoch).
+    cut = activity.load_activity(tmp_path, "hidden", prefix="training_", last_epoch=3)
     assert cut.trials["epoch"].tolist() == saved.trials["epoch"][:18].tolist()
     np.testing.assert_array_equal(cut.act_m, saved.act_m[:18])
-    activity.trim(folder, 2)
-    assert sorted(path.name for path in folder.iterdir()) == ["epochs_00001-00002.npz"]
+    np.testing.assert_array_equal(cut.act_p, saved.act_p[:18])
 
 
 def test_load_errors_name_problem(tmp_path):

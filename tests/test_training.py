@@ -61,6 +61,14 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     )
     assert output.trials["epoch"].tolist() == whole.trials["epoch"].tolist()
 
+    # A later call for fewer epochs runs nothing and keeps the saved epochs.
+    shorter = train(
+        spec, task, out=tmp_path / "whole", build_dir=build, **{**options, "epochs": 1}
+    )
+    assert shorter.epochs["epoch"].tolist() == [1]
+    kept = load_activity(tmp_path / "whole", "output")
+    assert kept.trials["epoch"].tolist() == output.trials["epoch"].tolist()
+
 
 def test_resume_with_other_settings_raises(tmp_path):
     spec = ra25.ra25_spec()
