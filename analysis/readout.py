@@ -3,9 +3,9 @@
 A logistic regression (scikit-learn) is fitted, epoch by epoch, to one
 layer's minus-phase activity in the training trials and scored on the test
 trials of the same epoch. For a hidden layer this is the accuracy that the
-best linear output could reach from its code, so comparing it with the
-network's own accuracy shows whether a shortfall lies in the hidden layer or
-in the projection that reads it.
+best linear output could reach from its code. Compared with the network's
+own accuracy, it shows whether a shortfall lies in the hidden layer or in
+the projection that reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 from models.activity import LayerActivity
 
-__all__ = ["READOUT_C", "linear_readout"]
+__all__ = ["READOUT_C", "linear_readout", "held_out_readout"]
 
 #: Inverse L2 penalty of the readout. It is weak because the activities lie in [0, 1].
 READOUT_C = 10.0
@@ -58,27 +58,16 @@ def linear_readout(
     ValueError
         When a trial's pattern has no label.
     """
-    labels = np.asarray(labels)
-    patterns = activity.trials["pattern"].to_numpy()
-    if patterns.size and patterns.max() >= len(labels):
-        raise ValueError(
-            f"Pattern {patterns.max()} has no label: {len(labels)} labels given, "
-            "expected one per pattern of the task."
-        )
+    y_all = _trial_labels(activity, labels)
     rows = []
     for epoch, trials in activity.trials.groupby("epoch", sort=True):
         index = trials.index.to_numpy()
         train = trials["train"].to_numpy(dtype=bool)
         x = activity.act_m[index]
-        y = labels[patterns[index]]
+        y = y_all[index]
         if not train.any() or len(np.unique(y[train])) < 2:
             continue
-        model = LogisticRegression(C=C, max_iter=max_iter)
-        with warnings.catch_warnings():
-            # A readout that stops a little short of convergence is still a
-            # fair lower bound of the layer's separability.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(x[train], y[train])
+        model = _fit(x[train], y[train], C, max_iter)
         test_acc = model.score(x[~train], y[~train]) if (~train).any() else np.nan
         rows.append(
             {
@@ -90,3 +79,65 @@ def linear_readout(
     return pd.DataFrame(
         rows, columns=["epoch", "readout_train_acc", "readout_test_acc"]
     )
+
+
+def held_out_readout(
+    activity: LayerActivity,
+    labels: np.ndarray,
+    fit_epochs,
+    test_epochs,
+    C: float = READOUT_C,
+    max_iter: int = 3000,
+) -> float:
+    """Fit a logistic regression on some epochs' ``act_m`` and score it on others.
+
+    For tasks whose trials all train, such as the grammar, the held-out
+    trials are later epochs. ``fit_epochs`` and ``test_epochs`` are
+    sequences of epoch numbers. ``labels`` gives a class per pattern (for
+    example the grammar state a symbol comes from). Returns the fraction of
+    test trials whose class the readout names.
+
+    Raises
+    ------
+    ValueError
+        When a trial's pattern has no label, or the fit or test epochs have
+        no trials.
+    """
+    y = _trial_labels(activity, labels)
+    epochs = activity.trials["epoch"].to_numpy()
+    fit = np.isin(epochs, list(fit_epochs))
+    test = np.isin(epochs, list(test_epochs))
+    for name, mask, requested in (
+        ("fit", fit, fit_epochs),
+        ("test", test, test_epochs),
+    ):
+        if not mask.any():
+            raise ValueError(
+                f"No saved trials in the {name} epochs {list(requested)}: the "
+                f"activity covers epochs {epochs.min()} to {epochs.max()}."
+            )
+    model = _fit(activity.act_m[fit], y[fit], C, max_iter)
+    return float(model.score(activity.act_m[test], y[test]))
+
+
+def _trial_labels(activity: LayerActivity, labels) -> np.ndarray:
+    """Return the label of every trial's pattern, or raise ValueError."""
+    labels = np.asarray(labels)
+    patterns = activity.trials["pattern"].to_numpy()
+    if patterns.size and patterns.max() >= len(labels):
+        raise ValueError(
+            f"Pattern {patterns.max()} has no label: {len(labels)} labels given, "
+            "expected one per pattern of the task."
+        )
+    return labels[patterns]
+
+
+def _fit(x: np.ndarray, y: np.ndarray, C: float, max_iter: int) -> LogisticRegression:
+    """Fit the readout; a few iterations short of convergence are accepted."""
+    model = LogisticRegression(C=C, max_iter=max_iter)
+    with warnings.catch_warnings():
+        # A readout that stops a little short of convergence is still a
+        # fair lower bound of the layer's separability.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y)
+    return model

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.readout import linear_readout
+from analysis.readout import held_out_readout, linear_readout
 from models import activity
 
 
@@ -109,3 +109,26 @@ def test_readout_rejects_unlabelled_patterns():
     saved = _saved(np.zeros((3, 2)), np.array([0, 1, 5]), np.array([1, 1, 0], bool))
     with pytest.raises(ValueError, match="Pattern 5 has no label: 3 labels"):
         linear_readout(saved, np.array([0, 1, 1]))
+
+
+def test_held_out_readout_uses_later_epochs():
+    rng = np.random.default_rng(3)
+    n_per_epoch, n_units = 100, 20
+    patterns = np.tile(np.arange(n_per_epoch), 4)
+    epochs = np.repeat([1, 2, 3, 4], n_per_epoch)
+    labels = rng.integers(0, 4, n_per_epoch)
+
+    # Units 0-3 code the class in epochs 1 and 2 only. A readout fitted
+    # there must fail on epochs 3 and 4, where that code is gone.
+    act_m = rng.random((len(patterns), n_units)) * 0.2
+    early = epochs <= 2
+    act_m[early, labels[patterns[early]]] += 1.0
+    trials = pd.DataFrame(
+        {"epoch": epochs, "trial": patterns, "pattern": patterns, "train": True}
+    )
+    saved = activity.LayerActivity("hiddenct", trials, act_m, act_m)
+
+    assert held_out_readout(saved, labels, [1], [2]) > 0.95
+    assert held_out_readout(saved, labels, [1, 2], [3, 4]) < 0.5
+    with pytest.raises(ValueError, match=r"test epochs \[7\].*epochs 1 to 4"):
+        held_out_readout(saved, labels, [1], [7])
