@@ -122,6 +122,8 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
             "device_name": device_name,
             "out": runs_dir / f"{learner}_{encoding}_seed{seed}",
             "build_dir": build_dir / f"mnist_{learner}_{encoding}",
+            # A network run takes minutes, so it prints one line per epoch.
+            "progress": True,
         }
     curve, trials = mnist.run_learner(
         learner,

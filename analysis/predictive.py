@@ -122,6 +122,7 @@ def _run(item: tuple, build_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         build_dir=build_dir / f"fsa_{condition}",
         block_epochs=min(5, sizes["epochs"]),
         zero_stop=None,
+        label=f"fsa {condition}",
     )
     curve = result.epochs[["epoch", "pct_err", "unit_err", "sse"]].copy()
     curve.insert(0, "seed", seed)

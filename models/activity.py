@@ -11,9 +11,9 @@ them, at half the size.
 Each file is written atomically after its block, so an interrupted run
 leaves whole files of the blocks before its checkpoint. A resumed run writes
 the later blocks again, under the same names. The files keep every trial
-that ran, also those of a last block that went past the epoch limit or the
-stopping epoch, which the trials table drops; ``load_activity`` can leave
-them out.
+that ran. A last block can run past the epoch limit or the stopping epoch,
+and the trials table drops those epochs, so ``load_activity`` can leave
+them out too.
 """
 
 from __future__ import annotations
@@ -150,9 +150,19 @@ def load_activity(
     directory = activity_directory(out, prefix)
     blocks = _block_files(directory)
     if not blocks:
+        others = sorted(
+            path.name
+            for path in Path(out).glob(f"*{ACTIVITY_DIR}")
+            if path.is_dir() and path != directory
+        )
+        hint = (
+            f" {out} contains {others}: pass the part before 'activity' as prefix."
+            if others
+            else ""
+        )
         raise FileNotFoundError(
             f"No activity files in {directory}: train with save_activity (the "
-            "command lines' --save-activity) to write them."
+            f"command lines' --save-activity) to write them.{hint}"
         )
     tables, act_m, act_p = [], [], []
     for _, _, path in blocks:

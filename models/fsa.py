@@ -273,6 +273,7 @@ def train_fsa(
     progress: bool = True,
     precision: str = "double",
     save_activity=(),
+    label: str | None = None,
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.
 
@@ -298,6 +299,7 @@ def train_fsa(
         progress=progress,
         precision=precision,
         save_activity=save_activity,
+        label=label,
     )
 
 

@@ -711,6 +711,7 @@ def _train_seed(item: tuple, build_dir) -> pd.DataFrame:
         f"mnist {options['learner']} {options['encoding']} seed {seed}: epoch "
         f"{int(last['epoch'])}, train {last['train_acc']:.3f}, test "
         f"{last['test_acc']:.3f}, {last['wall_s']:.1f} s; wrote {out}/epochs.csv"
+        + (" and readout.csv" if options["save_activity"] else "")
     )
     return curve
 

@@ -293,12 +293,17 @@ def check_saved_layers(spec: NetworkSpec, layers: Sequence[str], out) -> tuple:
             f"save_activity={list(layers)} needs an output directory: pass out=..."
         )
     recorded = [layer.name for layer in spec.layers if layer.kind != "input"]
+    inputs = [layer.name for layer in spec.layers if layer.kind == "input"]
     for name in layers:
         if name not in recorded:
+            reason = (
+                " An input layer's activity is its clamped pattern."
+                if name in inputs
+                else ""
+            )
             raise ValueError(
                 f"Invalid save_activity layer {name!r}: expected one of the "
-                f"non-input layers {recorded} (an input layer's activity is its "
-                "clamped pattern)."
+                f"non-input layers {recorded}.{reason}"
             )
     return layers
 
@@ -403,6 +408,7 @@ def train(
     table_prefix: str = "",
     precision: str = "double",
     save_activity: Sequence[str] = (),
+    label: str | None = None,
 ) -> TrainingResult:
     """Train ``spec`` on ``task`` until ``zero_stop`` zero-error epochs in a row.
 
@@ -447,6 +453,9 @@ def train(
         written to ``<out>/<table_prefix>activity/`` (`models.activity`; read
         them with `models.activity.load_activity`). Needs ``out``. A run that
         does not resume first removes the files of an earlier run.
+    label : str, optional
+        Name of the run in the progress lines (default: the task's name), to
+        tell apart runs of one task under different settings.
 
     Raises
     ------
@@ -473,6 +482,7 @@ def train(
     devices.check_precision(precision)
     task.check(spec)
     save_activity = check_saved_layers(spec, save_activity, out)
+    label = label or task.name
     timing = timing or PhaseTiming()
     out = Path(out) if out is not None else None
     if out is not None:
@@ -501,7 +511,7 @@ def train(
     if out is not None and resume and (out / CHECKPOINT).exists():
         state, epochs_done, trials = _load_checkpoint(out / CHECKPOINT, config)
         if progress:
-            print(f"resuming {task.name} from epoch {epochs_done}", file=sys.stderr)
+            print(f"resuming {label} from epoch {epochs_done}", file=sys.stderr)
 
     activity_folder = activity.activity_directory(out, table_prefix) if out else None
     if save_activity and epochs_done == 0:
@@ -592,7 +602,7 @@ def train(
                 else "no training trials"
             )
             print(
-                f"{task.name} seed {seed}: epoch {min(epochs_done, epochs)}/{epochs}, "
+                f"{label} seed {seed}: epoch {min(epochs_done, epochs)}/{epochs}, "
                 f"{error}, {time.perf_counter() - block_start:.1f} s",
                 file=sys.stderr,
             )

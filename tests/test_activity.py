@@ -63,6 +63,13 @@ def test_load_leaves_out_later_epochs(tmp_path):
 def test_load_errors_name_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match="--save-activity"):
         activity.load_activity(tmp_path, "hidden")
+
+    # Files saved with a prefix: the error names their folder.
+    trials, records = _block(1, 1, 4, 3, np.random.default_rng(1))
+    folder = activity.activity_directory(tmp_path / "run", "training_")
+    activity.save_block(folder, trials, records, ["hidden"])
+    with pytest.raises(FileNotFoundError, match=r"\['training_activity'\]"):
+        activity.load_activity(tmp_path / "run", "hidden")
     trials, records = _block(1, 1, 4, 3, np.random.default_rng(1))
     activity.save_block(
         activity.activity_directory(tmp_path), trials, records, ["hidden"]

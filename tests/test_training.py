@@ -90,7 +90,7 @@ def test_save_activity_rejects_bad_layers(tmp_path):
     options = dict(epochs=1, device_name="numpy")
     with pytest.raises(ValueError, match="'input'.*non-input layers"):
         train(spec, task, out=tmp_path, save_activity=["input"], **options)
-    with pytest.raises(ValueError, match="'hiden'"):
+    with pytest.raises(ValueError, match="'hiden'.*'output'\\]\\.$"):
         train(spec, task, out=tmp_path, save_activity=["hiden"], **options)
     with pytest.raises(ValueError, match="needs an output directory"):
         train(spec, task, save_activity=["output"], **options)
