@@ -10,7 +10,9 @@ them, at half the size.
 
 Each file is written atomically after its block, so an interrupted run
 leaves whole files of the blocks before its checkpoint. A resumed run writes
-the later blocks again, under the same names. The files keep every trial
+the later blocks again, under the same names. A run that resumes the
+checkpoint of a run without ``save_activity`` has files of the blocks it
+runs only. The files keep every trial
 that ran. A last block can run past the epoch limit or the stopping epoch,
 and the trials table drops those epochs, so ``load_activity`` can leave
 them out too.
