@@ -21,7 +21,8 @@ from models.activity import LayerActivity
 
 __all__ = ["READOUT_C", "linear_readout", "held_out_readout"]
 
-#: Inverse L2 penalty of the readout. It is weak because the activities lie in [0, 1].
+#: Inverse L2 penalty of the readout. It is weak, because activities between 0
+#: and 1 need large weights for a sharp readout.
 READOUT_C = 10.0
 
 
@@ -133,7 +134,7 @@ def _trial_labels(activity: LayerActivity, labels) -> np.ndarray:
 
 
 def _fit(x: np.ndarray, y: np.ndarray, C: float, max_iter: int) -> LogisticRegression:
-    """Fit the readout; a few iterations short of convergence are accepted."""
+    """Fit the readout, accepting a solver that stops short of convergence."""
     model = LogisticRegression(C=C, max_iter=max_iter)
     with warnings.catch_warnings():
         # A readout that stops a little short of convergence is still a

@@ -12,10 +12,9 @@ Each file is written atomically after its block, so an interrupted run
 leaves whole files of the blocks before its checkpoint. A resumed run writes
 the later blocks again, under the same names. A run that resumes the
 checkpoint of a run without ``save_activity`` has files of the blocks it
-runs only. The files keep every trial
-that ran. A last block can run past the epoch limit or the stopping epoch,
-and the trials table drops those epochs, so ``load_activity`` can leave
-them out too.
+runs only. The files keep every trial that ran. A last block can run past
+the epoch limit or the stopping epoch, and the trials table drops those
+epochs, so ``load_activity`` can leave them out too.
 """
 
 from __future__ import annotations
@@ -147,7 +146,7 @@ def load_activity(
     FileNotFoundError
         When ``out`` contains no activity files.
     KeyError
-        When the files hold no activity of ``layer``.
+        When the files contain no activity of ``layer``.
     """
     directory = activity_directory(out, prefix)
     blocks = _block_files(directory)
@@ -169,8 +168,8 @@ def load_activity(
     tables, act_m, act_p = [], [], []
     for _, _, path in blocks:
         with np.load(path) as block:
-            saved = sorted({key.split("/")[0] for key in block.files if "/" in key})
             if f"{layer}/act_m" not in block.files:
+                saved = sorted({key.split("/")[0] for key in block.files if "/" in key})
                 raise KeyError(
                     f"Layer {layer!r} not found in {path}, which contains the "
                     f"layers {saved}. Pass one of them, or train again with "

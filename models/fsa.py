@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -272,7 +273,7 @@ def train_fsa(
     resume: bool = True,
     progress: bool = True,
     precision: str = "double",
-    save_activity=(),
+    save_activity: Sequence[str] = (),
     label: str | None = None,
 ) -> TrainingResult:
     """Train on the grammar until ``zero_stop`` error-free epochs in a row.

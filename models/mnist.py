@@ -639,11 +639,12 @@ def main(argv=None) -> int:
     add_run_options(parser)
     add_seed_options(parser, "has the last epoch of each")
     args = parser.parse_args(argv)
-    if args.save_activity and args.learner == "backprop":
-        parser.error("--save-activity needs --learner spiking or rate")
     if args.save_activity:
-        layers = mnist_spec(args.learner, n_input=1, hidden=args.hidden)
-        check_saved_layers_or_exit(parser, layers, args.save_activity)
+        if args.learner == "backprop":
+            parser.error("--save-activity needs --learner spiking or rate")
+        # The layer names do not depend on the input size.
+        spec = mnist_spec(args.learner, n_input=1, hidden=args.hidden)
+        check_saved_layers_or_exit(parser, spec, args.save_activity)
 
     seeds = list(range(args.seed, args.seed + args.seeds))
     try:

@@ -50,10 +50,10 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     # the output's act_m is the one in the trials table.
     for layer in options["save_activity"]:
         saved = load_activity(tmp_path / "whole", layer)
-        again = load_activity(tmp_path / "split", layer)
-        pd.testing.assert_frame_equal(again.trials, saved.trials)
-        np.testing.assert_array_equal(again.act_m, saved.act_m)
-        np.testing.assert_array_equal(again.act_p, saved.act_p)
+        resumed_saved = load_activity(tmp_path / "split", layer)
+        pd.testing.assert_frame_equal(resumed_saved.trials, saved.trials)
+        np.testing.assert_array_equal(resumed_saved.act_m, saved.act_m)
+        np.testing.assert_array_equal(resumed_saved.act_p, saved.act_p)
     output = load_activity(tmp_path / "whole", "output")
     columns = [f"act_m_{unit}" for unit in range(output.act_m.shape[1])]
     np.testing.assert_allclose(
@@ -66,8 +66,8 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
         spec, task, out=tmp_path / "whole", build_dir=build, **{**options, "epochs": 1}
     )
     assert shorter.epochs["epoch"].tolist() == [1]
-    kept = load_activity(tmp_path / "whole", "output")
-    assert kept.trials["epoch"].tolist() == output.trials["epoch"].tolist()
+    after_shorter = load_activity(tmp_path / "whole", "output")
+    assert after_shorter.trials["epoch"].tolist() == output.trials["epoch"].tolist()
 
 
 def test_resume_with_other_settings_raises(tmp_path):
@@ -84,7 +84,7 @@ def test_resume_with_other_settings_raises(tmp_path):
     assert "spec:" not in str(error.value)
 
 
-def test_save_activity_rejects_bad_layers(tmp_path):
+def test_save_activity_rejects_invalid_layers(tmp_path):
     spec = ra25.ra25_spec()
     task = ra25.ra25_task()
     options = dict(epochs=1, device_name="numpy")
