@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import predictive
+from analysis import prediction_errors, predictive
 from models import fsa
 from models.schedule import Schedule
 from models.tasks import reber
@@ -146,3 +146,13 @@ def test_prediction_error_falls(tmp_path):
     assert late < first / 3
     assert epochs["sse"].iloc[-1] < 0.5 * epochs["sse"].iloc[0]
     assert (out / "checkpoint.npz").exists()
+
+    # The error tables count every trial of the last two epochs once.
+    trials = pd.read_csv(out / "trials.csv")
+    late_errors = round(200 * epochs["pct_err"].iloc[-2:].sum())
+    for table in (
+        prediction_errors.errors_by_state(trials, epochs=(9, 10)),
+        prediction_errors.errors_by_context(trials, length=3, epochs=(9, 10)),
+    ):
+        assert table["trials"].sum() == 400
+        assert table["errors"].sum() == late_errors
