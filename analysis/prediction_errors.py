@@ -223,6 +223,15 @@ def main(argv=None) -> int:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
 
     counted = int(states["trials"].sum())
+    if counted == 0 and args.epochs is None:
+        parser.exit(2, f"{parser.prog}: error: no trials in {path}.\n")
+    if counted == 0:
+        parser.exit(
+            2,
+            f"{parser.prog}: error: no trials in epochs {args.epochs[0]} to "
+            f"{args.epochs[1]}: {path} has epochs {trials['epoch'].min()} to "
+            f"{trials['epoch'].max()}.\n",
+        )
     errors = int(states["errors"].sum())
     print(f"{path}: {errors} errors in {counted} trials ({errors / counted:.2%})")
     with pd.option_context("display.width", 120, "display.precision", 3):

@@ -128,3 +128,12 @@ def test_command_rejects_missing_table(tmp_path, capsys):
         prediction_errors.main([str(tmp_path / "nowhere")])
     assert exit_info.value.code == 2
     assert "missing trial table" in capsys.readouterr().err
+
+
+def test_command_rejects_epochs_outside_run(tmp_path, stream, capsys):
+    patterns, act_m = stream
+    trial_table(patterns, act_m, 100).to_csv(tmp_path / "trials.csv", index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        prediction_errors.main([str(tmp_path), "--epochs", "5", "9"])
+    assert exit_info.value.code == 2
+    assert "no trials in epochs 5 to 9" in capsys.readouterr().err
