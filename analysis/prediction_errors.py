@@ -4,8 +4,8 @@
 order of the continuous stream of sequences, with the transition shown
 (``pattern``), the grammar state it left (``state``), the trial's error
 (``err``) and the pulvinar's minus-phase activity (``act_m_<unit>``). The
-tables here group those trials by the grammar state or by the last few
-symbols shown, and split each group's errors into the two ways a trial can
+tables here group those trials by the grammar state or by the symbols of
+the trials before, and split each group's errors into the two ways a trial can
 fail: no allowed symbol above the threshold, or a symbol the grammar rules
 out above it.
 
