@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.cli import positive_int
 from models.fsa import PREDICTION_THRESHOLD
 from models.tasks import reber
 
@@ -192,17 +193,17 @@ def main(argv=None) -> int:
         "run", help="output directory of python -m models.fsa, or its trials.csv"
     )
     parser.add_argument(
-        "--length", type=int, default=2, help="symbols per context (default 2)"
+        "--length", type=positive_int, default=2, help="symbols per context (default 2)"
     )
     parser.add_argument(
         "--epochs",
-        type=int,
+        type=positive_int,
         nargs=2,
         metavar=("FIRST", "LAST"),
         help="count only these epochs, both included (default: all)",
     )
     parser.add_argument(
-        "--top", type=int, default=10, help="contexts to print (default 10)"
+        "--top", type=positive_int, default=10, help="contexts to print (default 10)"
     )
     args = parser.parse_args(argv)
 

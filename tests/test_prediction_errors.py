@@ -137,3 +137,11 @@ def test_command_rejects_epochs_outside_run(tmp_path, stream, capsys):
         prediction_errors.main([str(tmp_path), "--epochs", "5", "9"])
     assert exit_info.value.code == 2
     assert "no trials in epochs 5 to 9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--top", "-1"], ["--length", "0"]])
+def test_command_rejects_bad_counts(tmp_path, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        prediction_errors.main([str(tmp_path), *option])
+    assert exit_info.value.code == 2
+    assert option[1] in capsys.readouterr().err
