@@ -17,6 +17,7 @@ From the command line::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -47,26 +48,45 @@ COLUMNS = (
 
 
 def _check(trials: pd.DataFrame) -> pd.DataFrame:
-    """Return the trials in stream order, or raise if a column is missing."""
+    """Return the trials in stream order, or raise if a column or a state is wrong."""
     missing = [column for column in REQUIRED_COLUMNS if column not in trials]
     if missing:
         raise ValueError(
             f"Missing columns {missing} in the trial table: expected the "
             "trials.csv of a grammar run (python -m models.fsa)."
         )
-    return trials.sort_values(["epoch", "trial"], kind="stable").reset_index(drop=True)
+    trials = trials.sort_values(["epoch", "trial"], kind="stable")
+    trials = trials.reset_index(drop=True)
+    sources = np.array([edge[0] for edge in reber.EDGES])
+    patterns = _patterns(trials)
+    wrong = np.flatnonzero(trials["state"].to_numpy() != sources[patterns])
+    if wrong.size:
+        # Column by column, because a row of mixed columns comes back as floats.
+        row = {column: trials[column].iloc[wrong[0]] for column in trials}
+        raise ValueError(
+            f"Invalid state {row['state']} in epoch {row['epoch']}, trial "
+            f"{row['trial']}: transition {row['pattern']} leaves state "
+            f"{sources[patterns[wrong[0]]]}. The trial table is not one that "
+            "python -m models.fsa wrote."
+        )
+    return trials
+
+
+def _patterns(trials: pd.DataFrame) -> np.ndarray:
+    """Return the transition of each trial, or raise if one is not the grammar's."""
+    patterns = trials["pattern"].to_numpy(dtype=int)
+    if patterns.size and (patterns.min() < 0 or patterns.max() >= len(reber.EDGES)):
+        raise ValueError(
+            f"Invalid patterns {patterns.min()} to {patterns.max()}: the grammar "
+            f"has transitions 0 to {len(reber.EDGES) - 1}."
+        )
+    return patterns
 
 
 def trial_symbols(trials: pd.DataFrame) -> np.ndarray:
     """Return the symbol each trial showed, from its transition ``pattern``."""
     symbols = np.array([edge[1] for edge in reber.EDGES])
-    patterns = trials["pattern"].to_numpy(dtype=int)
-    if patterns.size and (patterns.min() < 0 or patterns.max() >= len(symbols)):
-        raise ValueError(
-            f"Invalid patterns {patterns.min()} to {patterns.max()}: the grammar "
-            f"has transitions 0 to {len(symbols) - 1}."
-        )
-    return symbols[patterns]
+    return symbols[_patterns(trials)]
 
 
 def _error_kinds(trials: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +150,7 @@ def _group_table(trials: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFram
     )
 
 
-def errors_by_state(trials: pd.DataFrame, epochs=None) -> pd.DataFrame:
+def errors_by_state(trials: pd.DataFrame, *, epochs=None) -> pd.DataFrame:
     """Tabulate the errors per grammar state the trial's symbol was emitted from.
 
     Parameters
@@ -157,7 +177,7 @@ def errors_by_state(trials: pd.DataFrame, epochs=None) -> pd.DataFrame:
 
 
 def errors_by_context(
-    trials: pd.DataFrame, length: int = 2, epochs=None
+    trials: pd.DataFrame, length: int = 2, *, epochs=None
 ) -> pd.DataFrame:
     """Tabulate the errors per context: the ``length`` symbols before the trial.
 
@@ -216,16 +236,19 @@ def main(argv=None) -> int:
             f"{parser.prog}: error: missing trial table {path}: pass the "
             "output directory of python -m models.fsa or its trials.csv.\n",
         )
-    trials = pd.read_csv(path)
     try:
-        states = errors_by_state(trials, args.epochs)
-        contexts = errors_by_context(trials, args.length, args.epochs)
+        trials = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        parser.exit(2, f"{parser.prog}: error: failed to read {path}: {error}\n")
+    if trials.empty:
+        parser.exit(2, f"{parser.prog}: error: no trials in {path}.\n")
+    try:
+        states = errors_by_state(trials, epochs=args.epochs)
+        contexts = errors_by_context(trials, args.length, epochs=args.epochs)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
 
     counted = int(states["trials"].sum())
-    if counted == 0 and args.epochs is None:
-        parser.exit(2, f"{parser.prog}: error: no trials in {path}.\n")
     if counted == 0:
         parser.exit(
             2,
@@ -234,16 +257,25 @@ def main(argv=None) -> int:
             f"{trials['epoch'].max()}.\n",
         )
     errors = int(states["errors"].sum())
-    print(f"{path}: {errors} errors in {counted} trials ({errors / counted:.2%})")
+    first, last = args.epochs or (trials["epoch"].min(), trials["epoch"].max())
+    print(
+        f"{path}, epochs {first} to {last}: {errors} errors in {counted} trials "
+        f"({errors / counted:.2%})"
+    )
     with pd.option_context("display.width", 120, "display.precision", 3):
         print("\nby grammar state")
         print(states.to_string(index=False))
-        print(
-            f"\nby the {args.length} symbols before the trial, {args.top} with most errors"
-        )
+        before = "symbol" if args.length == 1 else f"{args.length} symbols"
+        print(f"\nby the {before} before the trial, {args.top} with most errors")
         print(contexts.head(args.top).to_string(index=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # The reader closed the pipe early (as head does). Python's documented
+        # recipe: point stdout at devnull so that the exit flush stays silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -107,6 +107,10 @@ def test_tables_reject_bad_input(stream):
         prediction_errors.errors_by_context(table, length=0)
     with pytest.raises(ValueError, match=r"Invalid epochs \(3, 2\)"):
         prediction_errors.errors_by_state(table, epochs=(3, 2))
+    wrong_state = table.copy()
+    wrong_state.loc[3, "state"] = 7
+    with pytest.raises(ValueError, match="Invalid state 7 in epoch 1, trial 3"):
+        prediction_errors.errors_by_state(wrong_state)
     table.loc[5, "pattern"] = 12
     with pytest.raises(ValueError, match="Invalid patterns 0 to 12"):
         prediction_errors.errors_by_context(table)
@@ -145,3 +149,17 @@ def test_command_rejects_bad_counts(tmp_path, option, capsys):
         prediction_errors.main([str(tmp_path), *option])
     assert exit_info.value.code == 2
     assert option[1] in capsys.readouterr().err
+
+
+def test_command_rejects_empty_files(tmp_path, stream, capsys):
+    patterns, act_m = stream
+    header = trial_table(patterns, act_m, 100).iloc[:0]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "trials.csv").write_text("")
+    (tmp_path / "header").mkdir()
+    header.to_csv(tmp_path / "header" / "trials.csv", index=False)
+    for folder, message in [("empty", "failed to read"), ("header", "no trials in")]:
+        with pytest.raises(SystemExit) as exit_info:
+            prediction_errors.main([str(tmp_path / folder), "--epochs", "1", "2"])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
