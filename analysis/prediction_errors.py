@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from models.cli import positive_int
-from models.fsa import PREDICTION_THRESHOLD
+from models.fsa import predicted_units
 from models.tasks import reber
 
 __all__ = ["trial_symbols", "errors_by_state", "errors_by_context", "main"]
@@ -62,12 +62,14 @@ def _check(trials: pd.DataFrame) -> pd.DataFrame:
     wrong = np.flatnonzero(trials["state"].to_numpy() != sources[patterns])
     if wrong.size:
         # Column by column, because a row of mixed columns comes back as floats.
-        row = {column: trials[column].iloc[wrong[0]] for column in trials}
+        first = wrong[0]
+        state, epoch, trial = (
+            trials[column].iloc[first] for column in ("state", "epoch", "trial")
+        )
         raise ValueError(
-            f"Invalid state {row['state']} in epoch {row['epoch']}, trial "
-            f"{row['trial']}: transition {row['pattern']} leaves state "
-            f"{sources[patterns[wrong[0]]]}. The trial table is not one that "
-            "python -m models.fsa wrote."
+            f"Invalid state {state} in epoch {epoch}, trial {trial}: transition "
+            f"{patterns[first]} leaves state {sources[patterns[first]]}. The trial "
+            "table is not one that python -m models.fsa wrote."
         )
     return trials
 
@@ -92,18 +94,18 @@ def trial_symbols(trials: pd.DataFrame) -> np.ndarray:
 def _error_kinds(trials: pd.DataFrame) -> pd.DataFrame:
     """Return per trial whether no allowed symbol, or a disallowed one, was on.
 
-    A symbol is on when its act_m is above `models.fsa.PREDICTION_THRESHOLD`.
-    ``top`` names the disallowed symbol with the largest act_m among those on.
+    A symbol is on when the grammar task's scoring counts it as predicted
+    (`models.fsa.predicted_units`). ``top`` names the disallowed symbol with
+    the largest act_m among those on.
     """
     act_m = trials[[f"act_m_{unit}" for unit in range(len(reber.SYMBOLS))]]
     act_m = act_m.to_numpy(dtype=float)
     allowed = reber.next_symbol_probabilities()[trials["state"].to_numpy(int)] > 0
-    above = act_m > PREDICTION_THRESHOLD
-    disallowed = above & ~allowed
+    allowed_on, disallowed = predicted_units(act_m, allowed)
     top = np.where(disallowed, act_m, -np.inf).argmax(axis=1)
     return pd.DataFrame(
         {
-            "no_allowed": ~(above & allowed).any(axis=1),
+            "no_allowed": ~allowed_on.any(axis=1),
             "disallowed": disallowed.any(axis=1),
             "top": np.where(disallowed.any(axis=1), np.array(reber.SYMBOLS)[top], ""),
         },

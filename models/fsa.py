@@ -81,6 +81,7 @@ from .training import Task, TrainingResult, train
 __all__ = [
     "TRIALS_PER_EPOCH",
     "PREDICTION_THRESHOLD",
+    "predicted_units",
     "PredictionTask",
     "fsa_task",
     "fsa_spec",
@@ -96,6 +97,16 @@ PREDICTION_THRESHOLD = 0.3
 
 #: The pulvinar layer that carries the prediction.
 PREDICTION_LAYER = "inputp"
+
+
+def predicted_units(act_m: np.ndarray, allowed: np.ndarray) -> tuple:
+    """Return the allowed and the disallowed units above `PREDICTION_THRESHOLD`.
+
+    ``act_m`` and ``allowed`` (boolean) have one row per trial and one column
+    per unit. Both results have that shape.
+    """
+    above = act_m > PREDICTION_THRESHOLD
+    return above & allowed, above & ~allowed
 
 
 @dataclass(frozen=True)
@@ -123,10 +134,8 @@ class PredictionTask(Task):
         and no other unit is. ``unit_err`` adds the act_m of the disallowed
         units above it, plus 1 when no allowed unit is above it.
         """
-        allowed = self.targets[patterns] > 0.5
-        on = act_m > PREDICTION_THRESHOLD
-        hit = (on & allowed).any(axis=1)
-        false = on & ~allowed
+        allowed_on, false = predicted_units(act_m, self.targets[patterns] > 0.5)
+        hit = allowed_on.any(axis=1)
         truth = self.targets if self.probabilities is None else self.probabilities
         scores = {
             "err": (~hit | false.any(axis=1)).astype(int),
