@@ -39,6 +39,7 @@ __all__ = [
     "SYNAPSE_EQUATIONS",
     "SWT_PARAMETERS",
     "dwt_code",
+    "bcm_code",
     "apply_dwt_code",
     "slow_sum_code",
     "slow_apply_code",
@@ -53,6 +54,15 @@ LEARNING_PARAMETERS = ParameterSet(
         Parameter("lrn_thr", 0.01, "senders below this in both averages skip"),
         Parameter("sig_gain", 6.0, "gain of the weight sigmoid (SigGain)", True),
         Parameter("sub_mean", 1.0, "fraction of the mean dwt subtracted (SubMean)"),
+        Parameter(
+            "bcm_lrate",
+            0.0,
+            "weight of the BCM term against the error term (leabra; axon: none)",
+            non_negative=True,
+        ),
+        Parameter(
+            "bcm_gain", 2.5, "BCM threshold in units of the receiver's act_avg", True
+        ),
     ]
 )
 
@@ -152,12 +162,13 @@ dswt : 1   # accumulated change for the slow swt adaptation
 """
 
 
-def dwt_code(sums: str) -> str:
+def dwt_code(sums: str, bcm: bool = False) -> str:
     """Return the synapse code that computes the finished trial's weight change.
 
     XCAL with soft bounding, the sender threshold, the receiver's RLrate and
     the learning rate times the schedule's ``lrate_factor``; changes below
-    ``dwt_thr`` times that rate are dropped. The
+    ``dwt_thr`` times that rate are dropped. With ``bcm`` the code adds
+    `bcm_code`, which reads the receiver's ``act_avg``. The
     receiver collects the sum and the count of the non-zero changes in its
     variables ``<sums>_dwt`` and ``<sums>_n`` (zeroed before), for the
     zero-sum step of `apply_dwt_code`. ``learn_on`` is 1 after a training
@@ -174,10 +185,38 @@ xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
 xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
 sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
-dwt = learn_on*sender_on*rl_rate_post*lrate*lrate_factor*xcal_bounded
-dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
+{bcm_code() if bcm else _ERROR_ONLY_DWT}dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
 {sums}_dwt_post += dwt
 {sums}_n_post += int(dwt != 0)
+"""
+
+
+#: The change from the error term alone.
+_ERROR_ONLY_DWT = (
+    "dwt = learn_on*sender_on*rl_rate_post*lrate*lrate_factor*xcal_bounded\n"
+)
+
+
+def bcm_code() -> str:
+    """Return the code that sets ``dwt`` from the error term and a BCM term.
+
+    The learning rule of leabra, axon's predecessor, adds to the error term a
+    self-organising term whose threshold floats with the receiver's long-term
+    activity: f(x, s_pre * bcm_gain * act_avg_post) with the XCAL function f
+    and x as in the error term. Near the threshold it changes the weight by
+    about s_pre * (s_post - bcm_gain * act_avg_post): a unit that fires more
+    than usual strengthens its active inputs. Unlike leabra's, the threshold
+    is scaled by the sender's short average, so that both arguments of f are
+    products of two averages. The term is soft-bounded like the error term
+    and weighted by ``bcm_lrate``. RLrate does not scale it: that would
+    confine it to the units whose activity changed between the phases.
+    """
+    return f"""
+bcm_theta = avg_s_lrn_pre*bcm_gain*act_avg_post
+bcm_f = {xcal_expression("xcal_x", "bcm_theta")}
+bcm_bounded = bcm_f*(int(bcm_f > 0)*(1 - lwt) + int(bcm_f <= 0)*lwt)
+dwt_sum = rl_rate_post*xcal_bounded + bcm_lrate*bcm_bounded
+dwt = learn_on*sender_on*lrate*lrate_factor*dwt_sum
 """
 
 

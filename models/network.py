@@ -99,17 +99,17 @@ LEARN_EVENT = "learn_trial"
 SYNAPSE_STATE = ("wt", "swt", "lwt", "dwt", "dswt")
 
 
-def xcal_pathways(sums: str, gates: str) -> tuple[dict, dict]:
+def xcal_pathways(sums: str, gates: str, bcm: bool = False) -> tuple[dict, dict]:
     """Return ``on_pre`` and ``on_event`` of the XCAL pathways of a projection.
 
-    ``xcal_dwt`` computes the change (`equations.xcal.dwt_code`, summed into
-    the receiver's ``<sums>_dwt`` and ``<sums>_n``) and ``xcal_apply``
-    applies it. Both run on the sender's `LEARN_EVENT`. ``gates`` defines
+    ``xcal_dwt`` computes the change (`equations.xcal.dwt_code`, with the BCM
+    term where ``bcm``, summed into the receiver's ``<sums>_dwt`` and
+    ``<sums>_n``) and ``xcal_apply`` applies it. Both run on the sender's `LEARN_EVENT`. ``gates`` defines
     the trial gates (`Schedule.gate_code`). Place the pathways in the trial
     with `schedule_pathways`.
     """
     on_pre = {
-        "xcal_dwt": gates + dwt_code(sums),
+        "xcal_dwt": gates + dwt_code(sums, bcm),
         "xcal_apply": apply_dwt_code(sums),
     }
     return on_pre, dict.fromkeys(on_pre, LEARN_EVENT)
@@ -489,7 +489,8 @@ class LayeredNetwork:
         sums = projection.name
         steps = {}
         if projection.learn and not projection.context:
-            xcal_on_pre, xcal_on_event = xcal_pathways(sums, gates)
+            bcm = values["bcm_lrate"] != 0
+            xcal_on_pre, xcal_on_event = xcal_pathways(sums, gates, bcm)
             on_pre.update(xcal_on_pre)
             on_event.update(xcal_on_event)
             steps.update(XCAL_STEPS)

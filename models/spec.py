@@ -295,7 +295,27 @@ class NetworkSpec:
             raise ValueError(f"Duplicate projections {repeated}: each pair once.")
         PROJECTION_PARAMETERS.resolve(self.learning)
         for projection in self.projections:
-            PROJECTION_PARAMETERS.resolve({**self.learning, **projection.parameters})
+            values = PROJECTION_PARAMETERS.resolve(
+                {**self.learning, **projection.parameters}
+            )
+            if values["bcm_lrate"] != 0:
+                self._check_bcm_projection(projection, values["bcm_lrate"])
+
+    def _check_bcm_projection(self, projection: ProjectionSpec, bcm_lrate: float):
+        """Raise ValueError where a BCM term cannot run or reads no act_avg."""
+        receiver = self.layer(projection.receiver)
+        if not projection.learn or projection.context:
+            raise ValueError(
+                f"Invalid bcm_lrate={bcm_lrate!r} of projection '{projection.name}':"
+                " the BCM term needs a learning projection that is not a context "
+                "projection; set bcm_lrate to 0."
+            )
+        if receiver.kind not in HIDDEN_KINDS:
+            raise ValueError(
+                f"Invalid bcm_lrate={bcm_lrate!r} of projection '{projection.name}':"
+                f" its receiver '{receiver.name}' is of kind '{receiver.kind}', "
+                f"which has no act_avg; the BCM term needs one of {HIDDEN_KINDS}."
+            )
 
     def _check_deep_projection(self, projection: ProjectionSpec):
         """Raise ValueError for a one-to-one or context projection that cannot be."""

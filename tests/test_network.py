@@ -70,7 +70,7 @@ def test_weight_change_after_trial_uses_that_trials_averages():
         rl = rl_rate(m["post"].avg_s[:, end], m["post"].avg_m[:, end])
         f = xcal(pre_s[i] * post_s[j], pre_m[i] * post_m[j])
         lwt = m["syn"].lwt[:, end]
-        bounded = np.where(f > 0, f * (1 - lwt), f * lwt)
+        bounded = soft_bounded(f, lwt)
         sender_on = (pre_s[i] >= 0.01) | (pre_m[i] >= 0.01)
         dwt = sender_on * rl[j] * lrate * bounded
         dwt[np.abs(dwt) <= 1e-4 * lrate] = 0  # target receivers: no zero-sum step
@@ -81,6 +81,77 @@ def test_weight_change_after_trial_uses_that_trials_averages():
 
     # The third trial is a test trial: no change after it.
     np.testing.assert_array_equal(m["syn"].lwt[:, 600], m["syn"].lwt[:, 599])
+
+
+def soft_bounded(f, lwt):
+    """Scale potentiation by 1 - lwt and depression by lwt."""
+    return np.where(f > 0, f * (1 - lwt), f * lwt)
+
+
+def bcm_spec(bcm_lrate):
+    """Input -> hidden -> target network with a BCM term on input -> hidden."""
+    return small_spec(
+        layers=[
+            LayerSpec("inp", 6, "input", expected_activity=0.5),
+            LayerSpec("hid", 5, "hidden", expected_activity=0.4),
+            LayerSpec("out", 4, "target", expected_activity=0.5),
+        ],
+        projections=[
+            ProjectionSpec(
+                "inp", "hid", parameters={"bcm_lrate": bcm_lrate, "sub_mean": 0.0}
+            ),
+            ProjectionSpec("hid", "out"),
+        ],
+    )
+
+
+def test_bcm_term_adds_a_receiver_threshold_change():
+    monitors = (
+        ("pre", ("inp", ["avg_s_lrn", "avg_m_lrn"])),
+        ("post", ("hid", ["avg_s_lrn", "avg_m_lrn", "avg_s", "avg_m", "act_avg"])),
+        ("syn", ("inp_to_hid", ["lwt"])),
+    )
+    bcm_lrate, bcm_gain, lrate = 0.5, 2.5, 0.2
+    network, m = run_small([0, 1], [True, True], bcm_spec(bcm_lrate), monitors)
+    synapses = network.projections["inp_to_hid"]
+    i, j = np.asarray(synapses.i[:]), np.asarray(synapses.j[:])
+
+    bcm_changes = 0
+    for trial in (0, 1):
+        end = (trial + 1) * 200 - 1
+        start = end + 1
+        pre_s, pre_m = m["pre"].avg_s_lrn[:, end], m["pre"].avg_m_lrn[:, end]
+        post_s, post_m = m["post"].avg_s_lrn[:, end], m["post"].avg_m_lrn[:, end]
+        rl = rl_rate(m["post"].avg_s[:, end], m["post"].avg_m[:, end])
+        # act_avg takes the finished trial's act_m before the weights change.
+        act_avg = m["post"].act_avg[:, start]
+        lwt = m["syn"].lwt[:, end]
+        x = pre_s[i] * post_s[j]
+
+        error = rl[j] * soft_bounded(xcal(x, pre_m[i] * post_m[j]), lwt)
+        bcm = bcm_lrate * soft_bounded(xcal(x, pre_s[i] * bcm_gain * act_avg[j]), lwt)
+        sender_on = (pre_s[i] >= 0.01) | (pre_m[i] >= 0.01)
+        dwt = sender_on * lrate * (error + bcm)
+        dwt[np.abs(dwt) <= 1e-4 * lrate] = 0
+        expected = np.clip(lwt + dwt, 0, 1)
+        np.testing.assert_allclose(m["syn"].lwt[:, start], expected, atol=1e-12)
+        bcm_changes += np.count_nonzero(np.abs(sender_on * lrate * bcm) > 1e-6)
+    assert bcm_changes > 10  # the BCM term moved real weights
+
+    # Without the term the same trials give other weights.
+    _, plain = run_small([0, 1], [True, True], bcm_spec(0.0), monitors)
+    assert np.any(plain["syn"].lwt[:, 200] != m["syn"].lwt[:, 200])
+
+
+def test_bcm_term_needs_a_receiver_with_act_avg():
+    on_target = ProjectionSpec("inp", "out", parameters={"bcm_lrate": 0.1})
+    with pytest.raises(ValueError, match="receiver 'out' is of kind 'target'"):
+        small_spec(projections=[on_target])
+    with pytest.raises(ParameterError, match="bcm_lrate"):
+        bcm_spec(-0.1)
+    frozen = ProjectionSpec("inp", "hid", learn=False, parameters={"bcm_lrate": 0.1})
+    with pytest.raises(ValueError, match="needs a learning projection"):
+        NetworkSpec(layers=bcm_spec(0.0).layers, projections=[frozen])
 
 
 def test_lrate_schedule_scales_weight_change():
