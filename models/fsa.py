@@ -81,6 +81,7 @@ from .training import Task, TrainingResult, train
 __all__ = [
     "TRIALS_PER_EPOCH",
     "PREDICTION_THRESHOLD",
+    "HIDDEN_SIZE",
     "predicted_units",
     "PredictionTask",
     "fsa_task",
@@ -97,6 +98,9 @@ PREDICTION_THRESHOLD = 0.3
 
 #: The pulvinar layer that carries the prediction.
 PREDICTION_LAYER = "inputp"
+
+#: Units of Hidden and of HiddenCT (the reference's 10 x 10).
+HIDDEN_SIZE = 100
 
 
 def predicted_units(act_m: np.ndarray, allowed: np.ndarray) -> tuple:
@@ -192,7 +196,9 @@ def fsa_task(trials_per_epoch: int = TRIALS_PER_EPOCH) -> PredictionTask:
     )
 
 
-def fsa_spec(context_gain: float = 0.2, **overrides) -> NetworkSpec:
+def fsa_spec(
+    context_gain: float = 0.2, hidden: int = HIDDEN_SIZE, **overrides
+) -> NetworkSpec:
     """Return the deep_fsa network; ``overrides`` replace fields of the spec.
 
     Parameters
@@ -200,6 +206,8 @@ def fsa_spec(context_gain: float = 0.2, **overrides) -> NetworkSpec:
     context_gain : float
         Share of the context conductance that reaches HiddenCT per cycle
         (CtxtGeGain); 0 removes the deep context (the control).
+    hidden : int
+        Units of Hidden and of HiddenCT, which project one to one.
     """
     if not context_gain >= 0:
         raise ValueError(
@@ -229,10 +237,10 @@ def fsa_spec(context_gain: float = 0.2, **overrides) -> NetworkSpec:
             },
             driver="input",
         ),
-        LayerSpec("hidden", 100, "super", 0.15, inhibition=inhibition),
+        LayerSpec("hidden", hidden, "super", 0.15, inhibition=inhibition),
         LayerSpec(
             "hiddenct",
-            100,
+            hidden,
             "ct",
             0.15,
             inhibition=inhibition,
@@ -333,6 +341,12 @@ def main(argv=None) -> int:
         help="context gain of HiddenCT (default 0.2; 0 is the control)",
     )
     parser.add_argument(
+        "--hidden",
+        type=positive_int,
+        default=HIDDEN_SIZE,
+        help=f"units of Hidden and of HiddenCT (default {HIDDEN_SIZE})",
+    )
+    parser.add_argument(
         "--trials-per-epoch",
         type=positive_int,
         default=TRIALS_PER_EPOCH,
@@ -370,7 +384,7 @@ def _train_seed(item: tuple, build_dir) -> dict:
     """
     options, seed, out = item
     result = train_fsa(
-        fsa_spec(options["context_gain"]),
+        fsa_spec(options["context_gain"], options["hidden"]),
         fsa_task(options["trials_per_epoch"]),
         seed=seed,
         out=out,

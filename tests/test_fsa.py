@@ -101,6 +101,14 @@ def test_task_rejects_other_networks():
         fsa.fsa_task(0)
     with pytest.raises(ValueError, match="Invalid context_gain -1"):
         fsa.fsa_spec(-1)
+    with pytest.raises(ValueError, match="Invalid size 0 of layer 'hidden'"):
+        fsa.fsa_spec(hidden=0)
+
+
+def test_hidden_size_sets_both_hidden_layers():
+    spec = fsa.fsa_spec(hidden=40)
+    sizes = {layer.name: layer.size for layer in spec.layers}
+    assert sizes == {"input": 7, "inputp": 7, "hidden": 40, "hiddenct": 40}
 
 
 def test_command_line_rejects_bad_values(capsys):
@@ -109,6 +117,7 @@ def test_command_line_rejects_bad_values(capsys):
         (["--device", "gpu"], "gpu"),
         (["--context-gain", "-0.5"], "-0.5"),
         (["--trials-per-epoch", "0"], "0"),
+        (["--hidden", "0"], "--hidden"),
         (["--save-activity", "hidden_ct"], "'hidden_ct'"),
     ):
         with pytest.raises(SystemExit) as stop:
