@@ -77,6 +77,7 @@ from .spec import (
 __all__ = [
     "LayeredNetwork",
     "initial_state",
+    "recorded_layers",
     "xcal_pathways",
     "schedule_pathways",
     "receiver_sum_equations",
@@ -86,7 +87,7 @@ __all__ = [
     "XCAL_STEPS",
 ]
 
-#: Variables recorded once per trial for every layer that is not an input.
+#: Variables recorded once per trial for every layer of `recorded_layers`.
 RECORDED = ("act_m", "act_p")
 
 #: Custom event of senders in the first step after a slow-adaptation interval.
@@ -97,6 +98,15 @@ LEARN_EVENT = "learn_trial"
 
 #: Synaptic variables of a learning projection that carry over between runs.
 SYNAPSE_STATE = ("wt", "swt", "lwt", "dwt", "dswt")
+
+
+def recorded_layers(spec: NetworkSpec) -> list[str]:
+    """Return the layers whose `RECORDED` variables the network keeps per trial.
+
+    These are all but the input layers, whose activity is their clamped
+    pattern.
+    """
+    return [layer.name for layer in spec.layers if layer.kind != "input"]
 
 
 def xcal_pathways(sums: str, gates: str, bcm: bool = False) -> tuple[dict, dict]:
@@ -304,19 +314,17 @@ class LayeredNetwork:
             self.projections[projection.name] = synapses
             objects.append(synapses)
 
-        for layer_spec in spec.layers:
-            if layer_spec.kind == "input":
-                continue
+        for name in recorded_layers(spec):
             monitor = StateMonitor(
-                self.layers[layer_spec.name].group,
+                self.layers[name].group,
                 list(RECORDED),
                 record=True,
                 dt=self.trial,
                 when="start",
                 order=TRIAL_ORDER["record"],
-                name=f"{layer_spec.name}_trials",
+                name=f"{name}_trials",
             )
-            self.monitors[layer_spec.name] = monitor
+            self.monitors[name] = monitor
             objects.append(monitor)
 
         self.network = Network(*objects)

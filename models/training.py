@@ -34,7 +34,7 @@ from brian2.devices.device import all_devices, get_device
 
 from . import activity, devices
 from .files import write_atomic, write_csv
-from .network import LayeredNetwork, initial_state
+from .network import LayeredNetwork, initial_state, recorded_layers
 from .schedule import PhaseTiming, Schedule
 from .spec import NetworkSpec
 
@@ -292,7 +292,7 @@ def check_saved_layers(spec: NetworkSpec, layers: Sequence[str], out) -> tuple:
         raise ValueError(
             f"save_activity={list(layers)} needs an output directory: pass out=..."
         )
-    recorded = [layer.name for layer in spec.layers if layer.kind != "input"]
+    recorded = recorded_layers(spec)
     inputs = [layer.name for layer in spec.layers if layer.kind == "input"]
     for name in layers:
         if name not in recorded:
