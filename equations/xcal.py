@@ -179,13 +179,14 @@ def dwt_code(sums: str, bcm: bool = False) -> str:
     because the other synapses would compute a zero change. The gates inside
     keep the code exact wherever it runs.
     """
+    change = bcm_code() if bcm else _ERROR_ONLY_DWT
     return f"""
 xcal_x = avg_s_lrn_pre*avg_s_lrn_post
 xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
 xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
 sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
-{bcm_code() if bcm else _ERROR_ONLY_DWT}dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
+{change}dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
 {sums}_dwt_post += dwt
 {sums}_n_post += int(dwt != 0)
 """

@@ -114,9 +114,9 @@ def xcal_pathways(sums: str, gates: str, bcm: bool = False) -> tuple[dict, dict]
 
     ``xcal_dwt`` computes the change (`equations.xcal.dwt_code`, with the BCM
     term where ``bcm``, summed into the receiver's ``<sums>_dwt`` and
-    ``<sums>_n``) and ``xcal_apply`` applies it. Both run on the sender's `LEARN_EVENT`. ``gates`` defines
-    the trial gates (`Schedule.gate_code`). Place the pathways in the trial
-    with `schedule_pathways`.
+    ``<sums>_n``) and ``xcal_apply`` applies it. Both run on the sender's
+    `LEARN_EVENT`. ``gates`` defines the trial gates (`Schedule.gate_code`).
+    Place the pathways in the trial with `schedule_pathways`.
     """
     on_pre = {
         "xcal_dwt": gates + dwt_code(sums, bcm),
