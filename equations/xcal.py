@@ -204,9 +204,9 @@ def bcm_code() -> str:
     The learning rule of leabra, axon's predecessor, adds to the error term a
     self-organising term whose threshold floats with the receiver's long-term
     activity: f(x, s_pre * bcm_gain * act_avg_post) with the XCAL function f
-    and x as in the error term. Near the threshold it changes the weight by
-    about s_pre * (s_post - bcm_gain * act_avg_post): a unit that fires more
-    than usual strengthens its active inputs. Unlike leabra's, the threshold
+    and x as in the error term. Where x > d_rev * theta, f is
+    s_pre * (s_post - bcm_gain * act_avg_post): a unit that fires more than
+    usual strengthens its active inputs. Unlike leabra's, the threshold
     is scaled by the sender's short average, so that both arguments of f are
     products of two averages. The term is soft-bounded like the error term
     and weighted by ``bcm_lrate``. RLrate does not scale it: that would

@@ -46,7 +46,8 @@ Run it from the command line::
 
     python -m models.fsa --seed 1 --epochs 60 --device cpp_standalone --out results/fsa
 
-``--context-gain 0`` gives the control without the deep context input.
+``--context-gain 0`` gives the control without the deep context input, and
+``--hidden N`` sets the size of Hidden and HiddenCT.
 """
 
 from __future__ import annotations
@@ -383,11 +384,16 @@ def _train_seed(item: tuple, build_dir) -> dict:
     ``options`` is the parsed command line as a dict.
     """
     options, seed, out = item
+    task = fsa_task(options["trials_per_epoch"])
+    label = task.name
+    if options["hidden"] != HIDDEN_SIZE:
+        label += f" hidden {options['hidden']}"
     result = train_fsa(
         fsa_spec(options["context_gain"], options["hidden"]),
-        fsa_task(options["trials_per_epoch"]),
+        task,
         seed=seed,
         out=out,
+        label=label,
         **training_arguments(options, build_dir),
     )
     epochs = result.epochs

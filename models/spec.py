@@ -23,6 +23,7 @@ that a misspelt layer name fails before Brian2 builds anything.
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -100,7 +101,11 @@ class LayerSpec:
             raise ValueError(
                 f"Invalid layer name {self.name!r}: use a lower-case Python identifier."
             )
-        if int(self.size) != self.size or self.size < 1:
+        # bool is an Integral too, and a float size would reach the arrays.
+        whole = isinstance(self.size, numbers.Integral) and not isinstance(
+            self.size, (bool, np.bool_)
+        )
+        if not whole or self.size < 1:
             raise ValueError(
                 f"Invalid size {self.size!r} of layer '{self.name}': expected a "
                 "positive integer."
@@ -304,17 +309,32 @@ class NetworkSpec:
     def _check_bcm_projection(self, projection: ProjectionSpec, bcm_lrate: float):
         """Raise ValueError where a BCM term cannot run or reads no act_avg."""
         receiver = self.layer(projection.receiver)
-        if not projection.learn or projection.context:
+        where = f"bcm_lrate={bcm_lrate!r} of projection '{projection.name}'"
+        if "bcm_lrate" in projection.parameters:
+            fix = "remove bcm_lrate from its parameters"
+        else:
+            # The package's task networks all have a target or pulvinar layer,
+            # whose inputs cannot take the term, so there it always fails.
+            where += " (from NetworkSpec.learning)"
+            fix = (
+                "set bcm_lrate in the parameters of the projections into hidden "
+                "layers, not in NetworkSpec.learning"
+            )
+        if not projection.learn:
             raise ValueError(
-                f"Invalid bcm_lrate={bcm_lrate!r} of projection '{projection.name}':"
-                " the BCM term needs a learning projection that is not a context "
-                "projection; set bcm_lrate to 0."
+                f"Invalid {where}: the projection does not learn (learn=False); "
+                f"set learn=True or {fix}."
+            )
+        if projection.context:
+            raise ValueError(
+                f"Invalid {where}: context projections learn without the BCM "
+                f"term; {fix}."
             )
         if receiver.kind not in HIDDEN_KINDS:
             raise ValueError(
-                f"Invalid bcm_lrate={bcm_lrate!r} of projection '{projection.name}':"
-                f" its receiver '{receiver.name}' is of kind '{receiver.kind}', "
-                f"which has no act_avg; the BCM term needs one of {HIDDEN_KINDS}."
+                f"Invalid {where}: its receiver '{receiver.name}' is of kind "
+                f"'{receiver.kind}', which has no act_avg (the BCM term needs one "
+                f"of {HIDDEN_KINDS}); {fix}."
             )
 
     def _check_deep_projection(self, projection: ProjectionSpec):

@@ -1,5 +1,7 @@
 """The Reber-grammar task: scoring, trial streams, the command line, learning."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,8 +103,21 @@ def test_task_rejects_other_networks():
         fsa.fsa_task(0)
     with pytest.raises(ValueError, match="Invalid context_gain -1"):
         fsa.fsa_spec(-1)
-    with pytest.raises(ValueError, match="Invalid size 0 of layer 'hidden'"):
-        fsa.fsa_spec(hidden=0)
+    for size in (0, True, 50.0):
+        with pytest.raises(ValueError, match=f"Invalid size {size} of layer 'hidden'"):
+            fsa.fsa_spec(hidden=size)
+
+
+def test_context_projections_refuse_the_bcm_term():
+    spec = fsa.fsa_spec()
+    projections = [
+        dataclasses.replace(p, parameters={"bcm_lrate": 0.1})
+        if p.name == "hiddenct_to_hiddenct"
+        else p
+        for p in spec.projections
+    ]
+    with pytest.raises(ValueError, match="context projections learn without"):
+        dataclasses.replace(spec, projections=projections)
 
 
 def test_hidden_size_sets_both_hidden_layers():
@@ -117,7 +132,7 @@ def test_command_line_rejects_bad_values(capsys):
         (["--device", "gpu"], "gpu"),
         (["--context-gain", "-0.5"], "-0.5"),
         (["--trials-per-epoch", "0"], "0"),
-        (["--hidden", "0"], "--hidden"),
+        (["--hidden", "0"], "--hidden: invalid value 0"),
         (["--save-activity", "hidden_ct"], "'hidden_ct'"),
     ):
         with pytest.raises(SystemExit) as stop:

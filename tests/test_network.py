@@ -149,9 +149,17 @@ def test_bcm_term_needs_a_receiver_with_act_avg():
         small_spec(projections=[on_target])
     with pytest.raises(ParameterError, match="bcm_lrate"):
         bcm_spec(-0.1)
+    layers = bcm_spec(0.0).layers
     frozen = ProjectionSpec("inp", "hid", learn=False, parameters={"bcm_lrate": 0.1})
-    with pytest.raises(ValueError, match="needs a learning projection"):
-        NetworkSpec(layers=bcm_spec(0.0).layers, projections=[frozen])
+    with pytest.raises(ValueError, match="does not learn .* set learn=True"):
+        NetworkSpec(layers=layers, projections=[frozen])
+    # A network-wide value reaches the projection into the target layer too.
+    with pytest.raises(ValueError, match="of projection 'hid_to_out' .*learning"):
+        NetworkSpec(
+            layers=layers,
+            projections=bcm_spec(0.0).projections,
+            learning={"bcm_lrate": 0.1},
+        )
 
 
 def test_lrate_schedule_scales_weight_change():
