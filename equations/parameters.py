@@ -68,7 +68,19 @@ class Parameter:
 
     def validate(self, value) -> Quantity | float:
         """Return ``value`` if it fits this parameter, else raise `ParameterError`."""
-        dims = get_dimensions(value)
+        # Brian2 would give a bool the dimensions of a number, and a string
+        # none at all (a TypeError without the parameter's name).
+        try:
+            dims = (
+                None if isinstance(value, (bool, np.bool_)) else get_dimensions(value)
+            )
+        except TypeError:
+            dims = None
+        if dims is None:
+            raise ParameterError(
+                f"Invalid value {value!r} for parameter '{self.name}': expected "
+                f"{self.expected()}."
+            )
         if dims != self.dimensions:
             unit_hint = (
                 f"for example {self.default}"
@@ -85,10 +97,10 @@ class Parameter:
                 f"Invalid value {value} for parameter '{self.name}': expected a "
                 "single value, not an array."
             )
-        if np.isnan(magnitude):
+        if not np.isfinite(magnitude):
             raise ParameterError(
-                f"Invalid value {value} for parameter '{self.name}': NaN is not "
-                "allowed."
+                f"Invalid value {value} for parameter '{self.name}': NaN and "
+                "infinite values are not allowed."
             )
         if (self.positive and not magnitude > 0) or (
             self.non_negative and not magnitude >= 0

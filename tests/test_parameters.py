@@ -5,6 +5,7 @@ from brian2 import ms, mV, nS, pF
 
 from equations import ParameterError, neuron_model
 from equations.inhibition import fffb_pool
+from equations.xcal import LEARNING_PARAMETERS
 
 
 def test_override_applies():
@@ -61,6 +62,12 @@ def test_parameter_of_switched_off_mechanism():
 def test_nan_value():
     with pytest.raises(ParameterError, match="NaN"):
         neuron_model(parameters={"V_T": float("nan") * mV})
+
+
+@pytest.mark.parametrize("value", [float("inf"), "0.1", None, True])
+def test_values_that_are_not_finite_numbers(value):
+    with pytest.raises(ParameterError, match="parameter 'lrate'"):
+        LEARNING_PARAMETERS.resolve({"lrate": value})
 
 
 def test_equal_gabab_time_constants():
