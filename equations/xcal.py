@@ -184,12 +184,17 @@ def dwt_code(sums: str, bcm: bool = False) -> str:
 xcal_x = avg_s_lrn_pre*avg_s_lrn_post
 xcal_theta = avg_m_lrn_pre*avg_m_lrn_post
 xcal_f = {xcal_expression()}
-xcal_bounded = xcal_f*(int(xcal_f > 0)*(1 - lwt) + int(xcal_f <= 0)*lwt)
+xcal_bounded = {_soft_bounded("xcal_f")}
 sender_on = int(avg_s_lrn_pre >= lrn_thr or avg_m_lrn_pre >= lrn_thr)
 {change}dwt = dwt*int(abs(dwt) > dwt_thr*lrate*lrate_factor)
 {sums}_dwt_post += dwt
 {sums}_n_post += int(dwt != 0)
 """
+
+
+def _soft_bounded(change: str) -> str:
+    """Return ``change`` scaled by 1 - lwt where positive and by lwt otherwise."""
+    return f"{change}*(int({change} > 0)*(1 - lwt) + int({change} <= 0)*lwt)"
 
 
 #: The change from the error term alone.
@@ -215,7 +220,7 @@ def bcm_code() -> str:
     return f"""
 bcm_theta = avg_s_lrn_pre*bcm_gain*act_avg_post
 bcm_f = {xcal_expression("xcal_x", "bcm_theta")}
-bcm_bounded = bcm_f*(int(bcm_f > 0)*(1 - lwt) + int(bcm_f <= 0)*lwt)
+bcm_bounded = {_soft_bounded("bcm_f")}
 dwt_sum = rl_rate_post*xcal_bounded + bcm_lrate*bcm_bounded
 dwt = learn_on*sender_on*lrate*lrate_factor*dwt_sum
 """

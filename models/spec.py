@@ -313,8 +313,8 @@ class NetworkSpec:
         if "bcm_lrate" in projection.parameters:
             fix = "remove bcm_lrate from its parameters"
         else:
-            # The package's task networks all have a target or pulvinar layer,
-            # whose inputs cannot take the term, so there it always fails.
+            # Each task network of this package has a target or pulvinar layer,
+            # whose inputs cannot take the term, so a network-wide value fails.
             where += " (from NetworkSpec.learning)"
             fix = (
                 "set bcm_lrate in the parameters of the projections into hidden "

@@ -108,7 +108,7 @@ def test_task_rejects_other_networks():
             fsa.fsa_spec(hidden=size)
 
 
-def test_context_projections_refuse_the_bcm_term():
+def test_context_projection_rejects_bcm():
     spec = fsa.fsa_spec()
     projections = [
         dataclasses.replace(p, parameters={"bcm_lrate": 0.1})
@@ -120,7 +120,7 @@ def test_context_projections_refuse_the_bcm_term():
         dataclasses.replace(spec, projections=projections)
 
 
-def test_hidden_size_sets_both_hidden_layers():
+def test_hidden_size_sets_both_layers():
     spec = fsa.fsa_spec(hidden=40)
     sizes = {layer.name: layer.size for layer in spec.layers}
     assert sizes == {"input": 7, "inputp": 7, "hidden": 40, "hiddenct": 40}

@@ -105,7 +105,7 @@ def bcm_spec(bcm_lrate):
     )
 
 
-def test_bcm_term_adds_a_receiver_threshold_change():
+def test_bcm_term_matches_numpy():
     monitors = (
         ("pre", ("inp", ["avg_s_lrn", "avg_m_lrn"])),
         ("post", ("hid", ["avg_s_lrn", "avg_m_lrn", "avg_s", "avg_m", "act_avg"])),
@@ -143,7 +143,7 @@ def test_bcm_term_adds_a_receiver_threshold_change():
     assert np.any(plain["syn"].lwt[:, 200] != m["syn"].lwt[:, 200])
 
 
-def test_bcm_term_needs_a_receiver_with_act_avg():
+def test_bcm_term_rejects_invalid_projections():
     on_target = ProjectionSpec("inp", "out", parameters={"bcm_lrate": 0.1})
     with pytest.raises(ValueError, match="receiver 'out' is of kind 'target'"):
         small_spec(projections=[on_target])

@@ -65,7 +65,7 @@ def test_nan_value():
 
 
 @pytest.mark.parametrize("value", [float("inf"), "0.1", None, True])
-def test_values_that_are_not_finite_numbers(value):
+def test_non_finite_values_rejected(value):
     with pytest.raises(ParameterError, match="parameter 'lrate'"):
         LEARNING_PARAMETERS.resolve({"lrate": value})
 
